@@ -1,0 +1,1 @@
+"""Prefect flows of shiryo: orchestration only, the work lives in `tasks`."""

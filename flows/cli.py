@@ -1,0 +1,84 @@
+"""The ``shiryo`` command for coordinators: demo, run, template, presets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# Prefect and GX read these at import: keep telemetry off unless the user asked otherwise.
+for _name, _value in (
+    ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+    ("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false"),
+    ("GX_ANALYTICS_ENABLED", "false"),
+    ("DO_NOT_TRACK", "1"),
+):
+    os.environ.setdefault(_name, _value)
+
+app = typer.Typer(help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True)
+
+Workspace = Annotated[Path, typer.Option("--workspace", "-w", help="作業フォルダ")]
+Config = Annotated[str, typer.Option("--config", "-c", help="プリセット名または plan.yaml")]
+DEFAULT_PRESET = "niigata-minami"
+
+
+@app.command()
+def demo(
+    workspace: Workspace = Path("demo-workspace"),
+    preset: Annotated[str, typer.Option(help="プリセット名")] = DEFAULT_PRESET,
+) -> None:
+    """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
+    from flows.demo import demo_cycle
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    outputs = demo_cycle(preset, str(workspace.resolve()))
+    _report(workspace, outputs)
+
+
+@app.command()
+def run(
+    year: Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")],
+    workspace: Workspace = Path("workspace"),
+    config: Config = DEFAULT_PRESET,
+) -> None:
+    """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
+    from flows.annual_cycle import annual_cycle
+
+    outputs = annual_cycle(year, config, str(workspace.resolve()))
+    _report(workspace, outputs)
+
+
+@app.command()
+def template(
+    year: Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")],
+    workspace: Workspace = Path("workspace"),
+    config: Config = DEFAULT_PRESET,
+) -> None:
+    """各部署に配布する調査票を outgoing/ に作成します。"""
+    from flows.annual_cycle import call_for_submissions
+
+    for key in call_for_submissions(year, config, str(workspace.resolve())):
+        typer.echo(workspace / key)
+
+
+@app.command()
+def presets() -> None:
+    """同梱のプリセットを一覧表示します。"""
+    from tasks.plan import list_presets, load_plan
+
+    for name in list_presets():
+        plan = load_plan(name)
+        typer.echo(f"{name}\t{plan.municipality}\t{plan.report.title}")
+
+
+def _report(workspace: Path, outputs: list[str]) -> None:
+    typer.echo("\n資料:")
+    for key in outputs:
+        typer.echo(f"  {workspace / key}")
+    feedback = sorted((workspace / "feedback").rglob("*.xlsx"))
+    if feedback:
+        typer.echo("差戻し票・確認結果:")
+        for path in feedback:
+            typer.echo(f"  {path}")

@@ -1,0 +1,52 @@
+"""Exceptions raised by shiryo.
+
+The hierarchy::
+
+    ShiryoError
+    ├── ConfigError        a plan or preset file is missing or malformed
+    ├── StorageError       the workspace storage cannot be read or written
+    ├── SubmissionError    a department's file cannot be read as a submission
+    └── RenderError        a template is broken or a document cannot be written
+
+Library errors are translated at the boundary with ``raise ... from err`` so that callers
+only ever catch these. Problems *inside* a submission that a department can fix are not
+exceptions: they are findings, returned as data (see ``tasks.validate``).
+"""
+
+from __future__ import annotations
+
+
+class ShiryoError(Exception):
+    """Base class of every error shiryo raises on purpose."""
+
+
+class ConfigError(ShiryoError):
+    """A configuration file is missing, is not valid YAML, or breaks the plan's rules.
+
+    Raised once, at load time, with the file, the key path and the problem in the message.
+    """
+
+
+class StorageError(ShiryoError):
+    """The workspace storage (a folder or an S3 bucket) failed to read, list or write.
+
+    Transient cases are retried by the Prefect task wrappers before this reaches a flow.
+    """
+
+
+class SubmissionError(ShiryoError):
+    """A submitted file cannot be opened as a submission workbook at all.
+
+    ``message_ja`` is the Japanese text shown to the department; the reader turns this into a
+    blocking finding for the file so that the rest of the batch goes on.
+    """
+
+    def __init__(self, message_ja: str, *, sheet: str | None = None, cell: str | None = None):
+        super().__init__(message_ja)
+        self.message_ja = message_ja
+        self.sheet = sheet
+        self.cell = cell
+
+
+class RenderError(ShiryoError):
+    """A Word or Excel template is broken or refers to data the context does not have."""

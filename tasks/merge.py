@@ -1,0 +1,209 @@
+"""The consolidated dataset of a fiscal year (集計データ), in Parquet with an xlsx for people.
+
+``curated/<fy>/consolidated.parquet``: one row per (fiscal_year, initiative_id,
+department_id) for every pair the plan expects, submitted or not; the plan's text fields, the
+grade, ``previous_result_text`` from the year before, the source file's sha256 and
+``submitted``. ``curated/<fy>/indicators.parquet``: one row per (fiscal_year, initiative_id,
+indicator_id, department_id) with the parsed value, the original text, a status word and the
+year's target. Rows are sorted by key so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from openpyxl import Workbook
+
+from tasks.intake import Ledger
+from tasks.ooxml import normalise_package
+from tasks.plan import Plan
+from tasks.storage import Storage
+
+SCHEMA_VERSION = 1
+KEY = ["fiscal_year", "initiative_id", "department_id"]
+INDICATOR_KEY = ["fiscal_year", "initiative_id", "indicator_id", "department_id"]
+
+
+def staged_key(fiscal_year: int, sha256: str, kind: str) -> str:
+    """Return where the staged rows of one accepted file are kept (kind: main, indicators)."""
+    return f"curated/{fiscal_year}/staged/{sha256}.{kind}.parquet"
+
+
+def stage_accepted(
+    storage: Storage, fiscal_year: int, main: pd.DataFrame, indicators: pd.DataFrame,
+    accepted: list[str],
+) -> None:
+    """Keep the staged rows of each accepted file, once per sha256."""
+    for sha256 in sorted(accepted):
+        for kind, frame in (("main", main), ("indicators", indicators)):
+            key = staged_key(fiscal_year, sha256, kind)
+            if storage.exists(key):
+                continue
+            rows = frame[frame["sha256"] == sha256] if not frame.empty else frame
+            storage.write_bytes(key, to_parquet(rows.drop(columns=["record_id"], errors="ignore")))
+
+
+def consolidate(
+    storage: Storage, plan: Plan, ledger: Ledger
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the year's consolidated rows and indicator rows from the latest accepted files."""
+    year = plan.fiscal_year.current
+    latest = {
+        e.department_id: e
+        for e in ledger.entries
+        if e.status == "accepted" and e.department_id is not None
+    }
+    staged_main = [
+        pd.read_parquet(io.BytesIO(storage.read_bytes(staged_key(year, e.sha256, "main"))))
+        for e in latest.values()
+    ]
+    staged_indicators = [
+        pd.read_parquet(io.BytesIO(storage.read_bytes(staged_key(year, e.sha256, "indicators"))))
+        for e in latest.values()
+    ]
+    previous = load_consolidated(storage, plan.fiscal_year.previous or year - 1)
+    fields = [f.key for f in plan.submission.fields]
+    submitted = _by_key(staged_main, ["department_id", "initiative_id"])
+    previous_results = (
+        {(r.initiative_id, r.department_id): r.result_text for r in previous.itertuples()}
+        if not previous.empty and "result_text" in previous.columns
+        else {}
+    )
+    rows = []
+    for initiative in plan.ordered_initiatives():
+        for department_id in initiative.departments:
+            found = submitted.get((department_id, initiative.id))
+            row: dict[str, object] = {
+                "fiscal_year": year,
+                "initiative_id": initiative.id,
+                "department_id": department_id,
+                "department_name": plan.department(department_id).name,
+                "initiative_name": initiative.name,
+                "submitted": found is not None,
+                "sha256": found["sha256"] if found is not None else None,
+                "previous_result_text": previous_results.get((initiative.id, department_id)),
+            }
+            for key in fields:
+                row[key] = _text(found.get(key)) if found is not None else None
+            rows.append(row)
+    consolidated = pd.DataFrame(rows).sort_values(KEY, ignore_index=True)
+    return consolidated, _indicator_rows(plan, staged_indicators)
+
+
+def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
+    year = plan.fiscal_year.current
+    found = _by_key(staged, ["department_id", "initiative_id", "indicator_id"])
+    rows = []
+    for initiative in plan.ordered_initiatives():
+        for indicator in initiative.indicators:
+            for department_id in indicator.reported_by or initiative.departments:
+                value = found.get((department_id, initiative.id, indicator.id))
+                rows.append(
+                    {
+                        "fiscal_year": year,
+                        "initiative_id": initiative.id,
+                        "indicator_id": indicator.id,
+                        "department_id": department_id,
+                        "indicator_name": indicator.name,
+                        "unit": indicator.unit,
+                        "value": _number(value.get("actual_value")) if value is not None else None,
+                        "original_text": _text(value.get("actual")) if value is not None else None,
+                        "status": _text(value.get("actual_status")) if value is not None else None,
+                        "target": indicator.targets.get(year),
+                        "baseline": indicator.baseline,
+                    }
+                )
+    columns = [*INDICATOR_KEY, "indicator_name", "unit", "value", "original_text", "status",
+               "target", "baseline"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["value"] = frame["value"].astype("float64")
+    frame["target"] = frame["target"].astype("float64")
+    frame["baseline"] = frame["baseline"].astype("float64")
+    return frame.sort_values(INDICATOR_KEY, ignore_index=True)
+
+
+def write_consolidated(
+    storage: Storage, fiscal_year: int, consolidated: pd.DataFrame, indicators: pd.DataFrame
+) -> list[str]:
+    """Write the year's dataset (Parquet and xlsx) and return the keys written."""
+    keys = {
+        f"curated/{fiscal_year}/consolidated.parquet": to_parquet(consolidated),
+        f"curated/{fiscal_year}/indicators.parquet": to_parquet(indicators),
+        f"curated/{fiscal_year}/consolidated.xlsx": _to_xlsx(
+            {"事業別": consolidated, "指標": indicators}
+        ),
+    }
+    for key, data in keys.items():
+        storage.write_bytes(key, data)
+    return sorted(keys)
+
+
+def load_consolidated(storage: Storage, fiscal_year: int) -> pd.DataFrame:
+    """Return a year's consolidated rows, or an empty frame when there are none."""
+    key = f"curated/{fiscal_year}/consolidated.parquet"
+    if not storage.exists(key):
+        return pd.DataFrame(columns=KEY)
+    return pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
+
+
+def load_indicators(storage: Storage, fiscal_year: int) -> pd.DataFrame:
+    """Return a year's indicator rows, or an empty frame when there are none."""
+    key = f"curated/{fiscal_year}/indicators.parquet"
+    if not storage.exists(key):
+        return pd.DataFrame(columns=INDICATOR_KEY)
+    return pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
+
+
+def to_parquet(frame: pd.DataFrame) -> bytes:
+    """Return a frame as Parquet bytes, without the index, with the schema version."""
+    buffer = io.BytesIO()
+    frame = frame.copy(deep=False)
+    frame.attrs = {"shiryo_schema_version": SCHEMA_VERSION}
+    frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
+    return buffer.getvalue()
+
+
+def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for name, frame in sheets.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(list(frame.columns))
+        for values in frame.itertuples(index=False):
+            sheet.append([_cell_value(v) for v in values])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return normalise_package(buffer.getvalue())
+
+
+def _by_key(frames: list[pd.DataFrame], key: list[str]) -> dict[tuple[str, ...], dict[str, object]]:
+    found: dict[tuple[str, ...], dict[str, object]] = {}
+    for frame in frames:
+        for record in frame.to_dict("records"):
+            found.setdefault(tuple(str(record[k]) for k in key), record)
+    return found
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _number(value: object) -> float | None:
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def _cell_value(value: object) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

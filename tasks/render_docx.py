@@ -1,0 +1,59 @@
+"""Render the committee's Word 資料 from a docxtpl template in ``templates/``."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import TemplateError
+
+from tasks.errors import RenderError
+from tasks.ooxml import normalise_package
+from tasks.plan import REPO_ROOT
+
+TEMPLATES_DIR = REPO_ROOT / "templates"
+_LEFTOVER_TAG = re.compile(r"\{\{|\{%|%\}|\}\}")
+_XML_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+
+
+def render_committee_docx(template: str | Path, context: dict[str, Any]) -> bytes:
+    """Return the 資料 as .docx bytes; raise RenderError for a broken template."""
+    path = Path(template) if Path(template).is_absolute() else TEMPLATES_DIR / template
+    try:
+        document = DocxTemplate(str(path))
+        missing = sorted(document.get_undeclared_template_variables() - set(context))
+    except (OSError, KeyError, zipfile.BadZipFile, TemplateError) as err:
+        raise RenderError(f"{path}: the Word template cannot be read: {err}") from err
+    if missing:
+        raise RenderError(f"{path}: the template uses names the report does not have: {missing}")
+    try:
+        document.render(context, autoescape=True)
+    except TemplateError as err:
+        raise RenderError(f"{path}: the Word template is broken: {err}") from err
+    buffer = io.BytesIO()
+    document.save(buffer)
+    data = normalise_package(buffer.getvalue())
+    leftover = _leftover_tags(data)
+    if leftover:
+        raise RenderError(f"{path}: tags were left unrendered: {leftover[:3]}")
+    return data
+
+
+def docx_text(data: bytes) -> str:
+    """Return the visible text of a .docx body, headers and footers, one paragraph a line."""
+    parts = []
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for name in sorted(package.namelist()):
+            if re.match(r"word/(document|header\d*|footer\d*)\.xml$", name):
+                xml = package.read(name).decode("utf-8")
+                for paragraph in re.split(r"</w:p>", xml):
+                    parts.append("".join(_XML_TEXT.findall(paragraph)))
+    return "\n".join(p for p in parts if p)
+
+
+def _leftover_tags(data: bytes) -> list[str]:
+    return [line for line in docx_text(data).splitlines() if _LEFTOVER_TAG.search(line)]

@@ -1,0 +1,234 @@
+"""The pipeline's steps: storage in, work, storage out; each wrapped as a Prefect task.
+
+Each step takes the workspace location and the plan, does one stage of the cycle over the
+whole batch and returns a small summary. The pure work lives in the domain modules
+(``intake``, ``read``, ``validate``, ``merge``, ``render_docx`` …); tests call either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prefect import task
+from prefect.states import State
+from prefect.artifacts import create_table_artifact
+
+from tasks.demo import fill_workbook, load_demo, seed_history
+from tasks.errors import StorageError
+from tasks.feedback import build_feedback_workbook, feedback_key
+from tasks.intake import collect_new_files, load_ledger, save_ledger
+from tasks.merge import (
+    consolidate,
+    load_consolidated,
+    load_indicators,
+    stage_accepted,
+    write_consolidated,
+)
+from tasks.plan import Plan, load_plan, plan_for_year
+from tasks.render_docx import render_committee_docx
+from tasks.render_xlsx import render_committee_xlsx
+from tasks.report import build_report_context
+from tasks.storage import open_storage
+from tasks.submissions import check_submissions, record_outcome
+from tasks.workbook import PreviousValues, build_submission_workbook, submission_filename
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file in a collection run."""
+
+    sha256: str
+    department_id: str | None
+    original_name: str
+    status: str
+    blocking: int
+    warnings: int
+    feedback_key: str | None
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """The result of a collection run: one outcome per newly taken file."""
+
+    fiscal_year: int
+    files: list[FileOutcome] = field(default_factory=list)
+
+
+def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
+    """Load the plan, set to report on ``fiscal_year`` when one is given."""
+    return plan_for_year(load_plan(config), fiscal_year)
+
+
+def write_call_workbooks(plan: Plan, workspace: str) -> list[str]:
+    """Write one submission workbook per department to ``outgoing/<fy>/<department>/``."""
+    storage = open_storage(workspace)
+    previous_year = plan.fiscal_year.previous or plan.fiscal_year.current - 1
+    consolidated = load_consolidated(storage, previous_year)
+    indicators = load_indicators(storage, previous_year)
+    previous = PreviousValues(
+        results={
+            (r.initiative_id, r.department_id): r.result_text
+            for r in consolidated.itertuples()
+            if isinstance(getattr(r, "result_text", None), str)
+        },
+        indicators={
+            (r.initiative_id, r.indicator_id): float(r.value)
+            for r in indicators.itertuples()
+            if getattr(r, "value", None) is not None and r.value == r.value
+        },
+    )
+    keys = []
+    for department in plan.departments:
+        key = (
+            f"outgoing/{plan.fiscal_year.current}/{department.id}/"
+            f"{submission_filename(plan, department.id)}"
+        )
+        data = build_submission_workbook(plan, department.id, previous)
+        if not storage.exists(key) or storage.read_bytes(key) != data:
+            storage.write_bytes(key, data)
+        keys.append(key)
+    return keys
+
+
+def take_intake(plan: Plan, workspace: str) -> list[str]:
+    """Archive new intake files, record them as pending, and return their sha256s."""
+    storage = open_storage(workspace)
+    ledger, new_entries = collect_new_files(
+        storage, plan, load_ledger(storage, plan.fiscal_year.current)
+    )
+    save_ledger(storage, ledger)
+    return [e.sha256 for e in new_entries]
+
+
+def check_pending(plan: Plan, workspace: str) -> CollectionSummary:
+    """Validate every pending file as one batch, write feedback, stage accepted rows."""
+    storage = open_storage(workspace)
+    year = plan.fiscal_year.current
+    ledger = load_ledger(storage, year)
+    pending = [e for e in ledger.entries if e.status == "pending"]
+    batch = check_submissions(storage, plan, pending)
+    accepted = [e.sha256 for e in pending if e.sha256 not in batch.rejected]
+    stage_accepted(storage, year, batch.main, batch.indicators, accepted)
+    outcomes = []
+    for entry in pending:
+        findings = [f for f in batch.findings if f.sha256 == entry.sha256]
+        key = feedback_key(plan, entry) if findings else None
+        if key:
+            storage.write_bytes(key, build_feedback_workbook(plan, entry, findings))
+        outcomes.append((entry, findings, key))
+    ledger = record_outcome(ledger, batch, pending)
+    save_ledger(storage, ledger)
+    statuses = {e.sha256: e.status for e in ledger.entries}
+    return CollectionSummary(
+        fiscal_year=year,
+        files=[
+            FileOutcome(
+                sha256=entry.sha256,
+                department_id=entry.department_id,
+                original_name=entry.original_name,
+                status=statuses[entry.sha256],
+                blocking=sum(1 for f in findings if f.severity == "critical"),
+                warnings=sum(1 for f in findings if f.severity != "critical"),
+                feedback_key=key,
+            )
+            for entry, findings, key in outcomes
+        ],
+    )
+
+
+def consolidate_year(plan: Plan, workspace: str) -> list[str]:
+    """Rebuild the year's consolidated dataset from the latest accepted submissions."""
+    storage = open_storage(workspace)
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    consolidated, indicators = consolidate(storage, plan, ledger)
+    return write_consolidated(storage, plan.fiscal_year.current, consolidated, indicators)
+
+
+def render_shiryo(plan: Plan, workspace: str) -> list[str]:
+    """Render the Word and Excel 資料 from the year's dataset into ``reports/<fy>/``."""
+    storage = open_storage(workspace)
+    year = plan.fiscal_year.current
+    context = build_report_context(
+        plan,
+        load_consolidated(storage, year),
+        load_indicators(storage, year),
+        load_indicators(storage, plan.fiscal_year.previous or year - 1),
+        load_ledger(storage, year),
+    )
+    stem = f"reports/{year}/{plan.report.document_number}_{plan.report.title}_{year}年度"
+    outputs = {
+        f"{stem}.docx": render_committee_docx(plan.report.docx_template, context),
+        f"{stem}.xlsx": render_committee_xlsx(plan.report.xlsx_template, context),
+    }
+    for key, data in outputs.items():
+        storage.write_bytes(key, data)
+    return sorted(outputs)
+
+
+def publish_collection_artifact(plan: Plan, summary: CollectionSummary) -> None:
+    """Show the run's per-file outcomes as a table in the Prefect UI."""
+    rows = [
+        {
+            "部署": plan.department(f.department_id).name if f.department_id else "（不明）",
+            "ファイル": f.original_name,
+            "結果": {"accepted": "受理", "rejected": "差戻し", "superseded": "受理（旧版）"}.get(
+                f.status, f.status
+            ),
+            "要修正": f.blocking,
+            "注意": f.warnings,
+        }
+        for f in summary.files
+    ]
+    create_table_artifact(
+        key=f"submissions-{summary.fiscal_year}",
+        table=rows,
+        description=f"{summary.fiscal_year}年度 今回受け付けた提出ファイルと確認結果",
+    )
+
+
+def drop_demo_submissions(plan: Plan, config: str, workspace: str) -> list[str]:
+    """Fill each department's call workbook with the preset's demo data, drop it in intake."""
+    storage = open_storage(workspace)
+    demo = load_demo(config)
+    year = plan.fiscal_year.current
+    keys = []
+    for department in plan.departments:
+        name = submission_filename(plan, department.id)
+        blank = storage.read_bytes(f"outgoing/{year}/{department.id}/{name}")
+        key = f"intake/{year}/{department.id}/{name}"
+        storage.write_bytes(key, fill_workbook(plan, demo, department.id, blank))
+        keys.append(key)
+    return keys
+
+
+def seed_demo_history(plan: Plan, config: str, workspace: str) -> None:
+    """Write the preset's previous-year results as that year's dataset."""
+    seed_history(open_storage(workspace), plan, load_demo(config))
+
+
+def _is_storage_fault(task: object, task_run: object, state: State[object]) -> bool:
+    """Retry only what may pass by itself: a storage fault, not a bad file or template."""
+    try:
+        state.result()
+    except StorageError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+load_plan_task = task(load_plan_step, name="load-plan")
+write_call_workbooks_task = task(write_call_workbooks, name="write-call-workbooks")
+take_intake_task = task(
+    take_intake,
+    name="take-intake",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=_is_storage_fault,
+)
+check_pending_task = task(check_pending, name="check-submissions")
+consolidate_year_task = task(consolidate_year, name="consolidate-year")
+render_shiryo_task = task(render_shiryo, name="render-shiryo")
+publish_collection_artifact_task = task(publish_collection_artifact, name="publish-artifact")
+seed_demo_history_task = task(seed_demo_history, name="seed-demo-history")
+drop_demo_submissions_task = task(drop_demo_submissions, name="drop-demo-submissions")

@@ -1,0 +1,131 @@
+"""Check a batch of archived submissions: read each, validate all at once, decide per file.
+
+What happens to each file is data in the result, never an exception: a file that cannot be
+read becomes one blocking finding, and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tasks.errors import SubmissionError
+from tasks.intake import Ledger, LedgerEntry
+from tasks.plan import Plan
+from tasks.read import ReadSubmission, read_submission
+from tasks.storage import Storage
+from tasks.validate import (
+    INDICATOR_SUITE,
+    Finding,
+    cell_index,
+    load_suite_spec,
+    stage_frames,
+    suite_parameters,
+    validate_frame,
+)
+
+_WRONG_FOLDER = (
+    "部署ごとの提出フォルダ（intake/{fy}/<部署ID>/）以外に置かれたため受け付けられません。"
+    "自部署のフォルダに提出してください。"
+)
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """The outcome of one batch.
+
+    ``main``/``indicators`` hold the staged rows of every file that could be read (one row per
+    sheet row, keyed by sha256); ``findings`` every problem; ``rejected`` the files with a
+    blocking finding.
+    """
+
+    main: pd.DataFrame
+    indicators: pd.DataFrame
+    findings: list[Finding]
+    rejected: frozenset[str]
+
+
+def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> CheckedBatch:
+    """Read and validate the archived bytes of ``entries`` as one batch."""
+    findings: list[Finding] = []
+    reads: dict[str, tuple[str | None, ReadSubmission]] = {}
+    for entry in sorted(entries, key=lambda e: e.sha256):
+        if entry.department_id is None:
+            findings.append(
+                _file_finding(entry.sha256, _WRONG_FOLDER.format(fy=plan.fiscal_year.current))
+            )
+            continue
+        try:
+            reads[entry.sha256] = (
+                entry.department_id,
+                read_submission(storage.read_bytes(entry.archive_key), plan),
+            )
+        except SubmissionError as err:
+            findings.append(_file_finding(entry.sha256, err.message_ja, err.sheet, err.cell))
+    main, indicators = stage_frames(plan, reads)
+    parameters = suite_parameters(plan)
+    findings += validate_frame(
+        main, load_suite_spec(plan.report.suite), parameters, cell_index(main, reads)
+    )
+    findings += validate_frame(
+        indicators, load_suite_spec(INDICATOR_SUITE), parameters, cell_index(indicators, reads)
+    )
+    rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
+    return CheckedBatch(main=main, indicators=indicators, findings=findings, rejected=rejected)
+
+
+def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntry]) -> Ledger:
+    """Return the ledger with each checked file's status, counts and first error.
+
+    The newest accepted file of a department supersedes its older accepted ones; both stay.
+    """
+    by_sha: dict[str, list[Finding]] = {}
+    for finding in batch.findings:
+        by_sha.setdefault(finding.sha256, []).append(finding)
+    checked_shas = {e.sha256 for e in checked}
+    entries = []
+    for entry in ledger.entries:
+        if entry.sha256 in checked_shas:
+            found = by_sha.get(entry.sha256, [])
+            blocking = [f for f in found if f.severity == "critical"]
+            entry = entry.model_copy(
+                update={
+                    "status": "rejected" if entry.sha256 in batch.rejected else "accepted",
+                    "first_error": _describe(blocking[0]) if blocking else None,
+                    "blocking": len(blocking),
+                    "warnings": len(found) - len(blocking),
+                }
+            )
+        entries.append(entry)
+    latest: dict[str, int] = {}
+    for position, entry in enumerate(entries):
+        if entry.status in ("accepted", "superseded") and entry.department_id:
+            latest[entry.department_id] = position
+    entries = [
+        e.model_copy(update={"status": "superseded"})
+        if e.status == "accepted" and e.department_id and latest[e.department_id] != i
+        else e
+        for i, e in enumerate(entries)
+    ]
+    return ledger.model_copy(update={"entries": entries})
+
+
+def _file_finding(
+    sha256: str, message: str, sheet: str | None = None, cell: str | None = None
+) -> Finding:
+    return Finding(
+        sha256=sha256,
+        sheet=sheet,
+        cell=cell,
+        severity="critical",
+        message=message,
+        found=None,
+        expected="配布した調査票（.xlsx）",
+        rule="readable_workbook",
+    )
+
+
+def _describe(finding: Finding) -> str:
+    where = "!".join(part for part in (finding.sheet, finding.cell) if part)
+    return f"{where}: {finding.message}" if where else finding.message
