@@ -19,6 +19,7 @@ from tasks.validate import (
     INDICATOR_SUITE,
     Finding,
     cell_index,
+    dedupe_findings,
     load_suite_spec,
     stage_frames,
     suite_parameters,
@@ -71,6 +72,7 @@ def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) 
     findings += validate_frame(
         indicators, load_suite_spec(INDICATOR_SUITE), parameters, cell_index(indicators, reads)
     )
+    findings = dedupe_findings(findings)
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(main=main, indicators=indicators, findings=findings, rejected=rejected)
 

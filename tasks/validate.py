@@ -48,9 +48,9 @@ class Finding:
 FINDING_COLUMNS = ["sha256", "sheet", "cell", "severity", "message", "found", "expected", "rule"]
 
 
-def load_suite_spec(name: str, directory: Path = EXPECTATIONS_DIR) -> dict[str, Any]:
+def load_suite_spec(name: str, directory: Path | None = None) -> dict[str, Any]:
     """Return a suite's JSON as a dict, or raise ConfigError naming the file."""
-    path = directory / f"{name}.json"
+    path = (directory or EXPECTATIONS_DIR) / f"{name}.json"
     try:
         spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
@@ -191,7 +191,7 @@ def validate_frame(
                     rule=config.type,
                 )
             )
-    return _dedupe(findings)
+    return dedupe_findings(findings)
 
 
 def cell_index(
@@ -222,8 +222,9 @@ def cell_index(
     return index
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    # Identity problems repeat on every row of a file; a department needs to hear them once.
+def dedupe_findings(findings: list[Finding]) -> list[Finding]:
+    """Return each finding once, in file, sheet, row, column order."""
+    # Identity problems repeat on every row and in every suite; a department needs them once.
     unique: dict[tuple[str, str | None, str | None, str, str], Finding] = {}
     for finding in findings:
         unique.setdefault(

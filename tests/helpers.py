@@ -1,0 +1,47 @@
+"""Small builders for tests: filled submission workbooks edited the way people edit them."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+from tasks.plan import Plan
+from tasks.workbook import HEADER_ROW, build_submission_workbook, field_label
+
+
+def filled_workbook(
+    plan: Plan,
+    department_id: str,
+    grade: str = "A",
+    edit: Callable[[Workbook], None] | None = None,
+) -> bytes:
+    """Return a department's workbook with every input filled in, then edited by ``edit``."""
+    workbook = load_workbook(io.BytesIO(build_submission_workbook(plan, department_id)))
+    sheet = workbook[plan.submission.sheet_name]
+    headers = {cell.value: cell.column for cell in sheet[HEADER_ROW]}
+    for row in range(HEADER_ROW + 1, sheet.max_row + 1):
+        for field in plan.submission.fields:
+            column = headers[field_label(plan, field.label)]
+            value = grade if field.kind == "grade" else f"{field.key} の記入 {row}"
+            sheet.cell(row=row, column=column, value=value)
+    if plan.submission.indicator_sheet_name in workbook.sheetnames:
+        indicators = workbook[plan.submission.indicator_sheet_name]
+        for row in range(HEADER_ROW + 1, indicators.max_row + 1):
+            indicators.cell(row=row, column=9, value=10)
+    if edit is not None:
+        edit(workbook)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def cell_of(plan: Plan, workbook: Workbook, initiative_id: str, label: str) -> str:
+    """Return the coordinate of an initiative's cell under a header label."""
+    sheet = workbook[plan.submission.sheet_name]
+    column = next(c.column_letter for c in sheet[HEADER_ROW] if c.value == label)
+    row = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1)
+               if sheet.cell(row=r, column=1).value == initiative_id)
+    return f"{column}{row}"

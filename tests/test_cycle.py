@@ -1,0 +1,153 @@
+"""The whole annual cycle end to end, on the 新潟市南区 demo, in a real Prefect run."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from flows.demo import demo_cycle
+from tasks.demo import load_demo
+from tasks.plan import Plan
+from tasks.render_docx import docx_text
+from tasks.steps import render_shiryo
+
+PRESET = "niigata-minami"
+
+
+@pytest.fixture(scope="module")
+def demo_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the demo flow once into a fresh workspace and return the workspace."""
+    workspace = tmp_path_factory.mktemp("demo")
+    outputs = demo_cycle(PRESET, str(workspace))
+    assert len(outputs) == 2
+    return workspace
+
+
+def _report(workspace: Path, suffix: str) -> Path:
+    (path,) = sorted((workspace / "reports" / "2021").glob(f"*{suffix}"))
+    return path
+
+
+def _expected_grades(plan: Plan) -> tuple[dict[str, str], str]:
+    demo = load_demo(PRESET)
+    assert demo.broken is not None
+    accepted = {
+        (e.initiative, e.department): e.values["grade"]
+        for e in demo.entries
+        if e.department != demo.broken.department
+    }
+    return {f"{i}/{d}": g for (i, d), g in accepted.items()}, demo.broken.department
+
+
+def test_the_ledger_accepts_all_but_the_broken_file(demo_run: Path, minami: Plan) -> None:
+    """It accepts every department's file except the one with mistakes, which it rejects."""
+    ledger = json.loads((demo_run / "ledger" / "2021.json").read_text(encoding="utf-8"))
+    statuses = {e["department_id"]: e["status"] for e in ledger["entries"]}
+    _, broken = _expected_grades(minami)
+    assert statuses == {d.id: "rejected" if d.id == broken else "accepted"
+                        for d in minami.departments}
+
+
+def test_the_broken_file_gets_japanese_feedback_naming_cells(demo_run: Path) -> None:
+    """It writes a 差戻し票 naming the sheet and cell of each mistake, in Japanese."""
+    (path,) = sorted((demo_run / "feedback" / "2021").rglob("*.xlsx"))
+    rows = [r for r in load_workbook(path).active.iter_rows(values_only=True) if any(r)]
+    assert "差し戻します" in str(rows[2][0])
+    findings = {(r[1], r[2], r[3]) for r in rows[4:]}
+    assert ("要修正", "評価シート", "K8") in findings  # 評価 "Ｅ"
+    assert ("要修正", "評価シート", "J6") in findings  # blank 実績
+    assert ("注意", "指標", "I6") in findings  # full-width digits, read as 1
+    assert any("評価「Ｅ」は評価の指標にありません" in str(r[5]) for r in rows[4:])
+
+
+def test_the_word_shiryo_lists_every_initiative_under_each_goal(
+    demo_run: Path, minami: Plan
+) -> None:
+    """It lists each initiative once per goal it belongs to, 再掲 marked, with grades."""
+    text = docx_text(_report(demo_run, ".docx").read_bytes())
+    assert "資料1" in text and "新潟市南区" in text
+    for goal in minami.goals:
+        assert goal.title in text
+    for placement in minami.placements():
+        name = placement.initiative.name + ("（再掲）" if placement.is_repost else "")
+        assert name in text, name
+    for initiative in minami.initiatives:
+        listings = sum(1 for p in minami.placements() if p.initiative.id == initiative.id)
+        # The indicator trend table names the initiative once more per indicator row.
+        listings += sum(len(i.reported_by or initiative.departments) for i in initiative.indicators)
+        # A name can be the prefix of another; count whole table cells instead.
+        assert text.count(f"\n{initiative.name}\n") + text.count(
+            f"\n{initiative.name}（再掲）\n"
+        ) == listings, initiative.name
+    assert "Ａ．" not in text or "A．目標を達成（概ね90％以上）" in text
+    assert "地域総務課：差戻し中（再提出待ち）" in text
+    assert "{{" not in text and "{%" not in text
+
+
+def test_the_excel_shiryo_has_each_goal_with_grades_and_counts(
+    demo_run: Path, minami: Plan
+) -> None:
+    """It writes one sheet per 基本目標 with each row's grade, and counts that add up."""
+    workbook = load_workbook(_report(demo_run, ".xlsx"))
+    assert workbook.sheetnames[0] == "集計"
+    assert len(workbook.sheetnames) == 1 + len(minami.goals)
+    expected, broken = _expected_grades(minami)
+    placements = minami.placements()
+    per_goal: dict[str, Counter[str]] = {}
+    for placement in placements:
+        if placement.is_repost:
+            continue
+        counter = per_goal.setdefault(placement.goal_path[0].title, Counter())
+        for department in placement.initiative.departments:
+            grade = expected.get(f"{placement.initiative.id}/{department}")
+            if grade:
+                counter[grade] += 1
+    summary = workbook["集計"]
+    rows = {r[0]: r[1:6] for r in summary.iter_rows(min_row=4, values_only=True) if r[0]}
+    for goal in minami.goals:
+        counts = per_goal[goal.title]
+        assert rows[goal.title] == (
+            counts["A"], counts["B"], counts["C"], counts["D"], sum(counts.values())
+        )
+    for number, goal in enumerate(minami.goals, start=1):
+        sheet = workbook.worksheets[number]
+        assert sheet["A1"].value == f"基本目標　{goal.title}"
+        listed = [r for r in sheet.iter_rows(min_row=5, values_only=True) if r[1]]
+        names = [str(r[1]).removesuffix("（再掲）") for r in listed]
+        in_goal = [p for p in placements if p.goal_path[0].id == goal.id]
+        assert names == [p.initiative.name for p in in_goal]
+        for row, placement in zip(listed, in_goal, strict=True):
+            grades = {expected.get(f"{placement.initiative.id}/{d}")
+                      for d in placement.initiative.departments} - {None}
+            if len(grades) == 1:
+                assert row[7] in grades
+            elif grades:  # departments disagree: each part is shown, attributed
+                assert all(f"】{g}" in row[7] for g in grades)
+            elif broken in placement.initiative.departments:
+                assert row[7] == "未提出"
+
+
+def test_rendering_again_gives_the_same_bytes(demo_run: Path, minami: Plan) -> None:
+    """It renders the same dataset to byte-identical .docx and .xlsx."""
+    before = {p.name: p.read_bytes() for p in (demo_run / "reports" / "2021").iterdir()}
+    render_shiryo(minami, str(demo_run))
+    after = {p.name: p.read_bytes() for p in (demo_run / "reports" / "2021").iterdir()}
+    assert before == after
+
+
+def test_the_dataset_keeps_each_departments_part(demo_run: Path) -> None:
+    """It stores one row per (initiative, department), submitted or not."""
+    import pandas as pd
+
+    data = (demo_run / "curated" / "2021" / "consolidated.parquet").read_bytes()
+    frame = pd.read_parquet(io.BytesIO(data))
+    assert not frame.duplicated(["fiscal_year", "initiative_id", "department_id"]).any()
+    shared = frame[frame["initiative_id"] == "i012"].set_index("department_id")
+    assert set(shared.index) == {"kenko-fukushi", "shakyo"}
+    assert shared.loc["kenko-fukushi", "grade"] != shared.loc["shakyo", "grade"]
+    assert frame["previous_result_text"].notna().sum() > 40

@@ -1,0 +1,98 @@
+"""Tests of loading and checking the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.errors import ConfigError
+from tasks.plan import Plan, list_presets, load_plan, plan_for_year
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "niigata-minami_hyoka_2021.txt"
+
+
+def test_it_ships_the_minami_preset(minami: Plan) -> None:
+    """It loads the 新潟市南区 preset with its four 基本目標 and the A–D scale."""
+    assert "niigata-minami" in list_presets()
+    assert minami.municipality == "新潟市南区"
+    assert [g.title for g in minami.goals] == [
+        "安心して産み子育てできるまち",
+        "障がいのある人もない人も安心して暮らせるまち",
+        "高齢者も安心して暮らせるまち",
+        "私たちが支えあい、助けあうまち",
+    ]
+    assert minami.grade_scale.codes == ["A", "B", "C", "D"]
+    assert minami.fiscal_year.current == 2021 and minami.fiscal_year.previous == 2020
+
+
+def test_it_stores_a_reposted_initiative_once(minami: Plan) -> None:
+    """It keeps a （再掲） initiative once and lists it under each of its goals."""
+    placements = minami.placements()
+    listed = [p.initiative.id for p in placements]
+    assert len(minami.initiatives) == len(set(listed)) < len(listed)
+    reposts = [p for p in placements if p.is_repost]
+    assert {p.initiative.id for p in reposts} == {"i002", "i006", "i012", "i019", "i023"}
+    first_goal = next(p.goal_path[-1].id for p in placements if p.initiative.id == "i002")
+    repost_goal = next(p.goal_path[-1].id for p in reposts if p.initiative.id == "i002")
+    assert (first_goal, repost_goal) == ("g1-1-1", "g1-1-2")
+
+
+def test_it_keeps_several_departments_of_one_initiative(minami: Plan) -> None:
+    """It lists every department the seed names for an initiative."""
+    both = [i for i in minami.initiatives if len(i.departments) > 1]
+    assert both, "the seed has initiatives shared by 健康福祉課 and 社会福祉協議会"
+    assert any({"kenko-fukushi", "shakyo"} <= set(i.departments) for i in both)
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="the shared seeds are not beside the repository")
+def test_every_initiative_name_is_in_the_seed(minami: Plan) -> None:
+    """It takes each initiative's name from the seed (line breaks of the PDF ignored)."""
+    seed = "".join(SEED.read_text(encoding="utf-8").split())
+    missing = [
+        i.name
+        for i in minami.initiatives
+        if "".join(i.name.split("（")[0].split()) not in seed
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        # not YAML at all
+        ("schema_version: [1", "not valid YAML"),
+        # a key with the wrong type, named with its path
+        ("schema_version: 1\nfiscal_year: {current: soon}\n", "fiscal_year.current"),
+        # an unknown key is refused, not ignored
+        ("schema_version: 1\nmunicipaliti: x\n", "municipaliti"),
+    ],
+)
+def test_it_names_file_and_key_of_a_malformed_plan(
+    tmp_path: Path, yaml_text: str, expected: str
+) -> None:
+    """It stops on a malformed plan with the file, the key path and the problem."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_plan(path)
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_it_refuses_a_goal_listing_an_unknown_initiative(tmp_path: Path, minami: Plan) -> None:
+    """It refuses a plan whose goal lists an initiative that does not exist."""
+    source = Path("config/presets/niigata-minami/plan.yaml").read_text(encoding="utf-8")
+    broken = source.replace("initiatives: [i001, i002,", "initiatives: [i999, i002,", 1)
+    assert broken != source
+    path = tmp_path / "plan.yaml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(ConfigError, match="i999"):
+        load_plan(path)
+
+
+def test_it_moves_the_plan_to_another_year(minami: Plan) -> None:
+    """It reports on another fiscal year with the year before as previous."""
+    moved = plan_for_year(minami, 2022)
+    assert (moved.fiscal_year.current, moved.fiscal_year.previous) == (2022, 2021)
+    assert plan_for_year(minami, None) is minami
