@@ -156,7 +156,8 @@ def _fill_indicators(
         if v.department == department_id
     }
     typed = {
-        (m.initiative, m.indicator): m.value for m in (mistakes.indicator_mistakes if mistakes else [])
+        (m.initiative, m.indicator): m.value
+        for m in (mistakes.indicator_mistakes if mistakes else [])
     }
     for row in range(HEADER_ROW + 1, sheet.max_row + 1):
         key = (

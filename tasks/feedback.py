@@ -21,10 +21,7 @@ def feedback_key(plan: Plan, entry: LedgerEntry) -> str:
     """Return where a file's feedback workbook goes."""
     folder = entry.department_id or "_unassigned"
     stem = entry.original_name.rsplit(".", 1)[0][:80]
-    return (
-        f"feedback/{plan.fiscal_year.current}/{folder}/"
-        f"差戻し票_{stem}_{entry.sha256[:8]}.xlsx"
-    )
+    return f"feedback/{plan.fiscal_year.current}/{folder}/差戻し票_{stem}_{entry.sha256[:8]}.xlsx"
 
 
 def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Finding]) -> bytes:

@@ -19,6 +19,7 @@ from tasks.intake import Ledger
 from tasks.ooxml import normalise_package
 from tasks.plan import Plan
 from tasks.storage import Storage
+from tasks.workbook import PreviousValues
 
 SCHEMA_VERSION = 1
 KEY = ["fiscal_year", "initiative_id", "department_id"]
@@ -31,7 +32,10 @@ def staged_key(fiscal_year: int, sha256: str, kind: str) -> str:
 
 
 def stage_accepted(
-    storage: Storage, fiscal_year: int, main: pd.DataFrame, indicators: pd.DataFrame,
+    storage: Storage,
+    fiscal_year: int,
+    main: pd.DataFrame,
+    indicators: pd.DataFrame,
     accepted: list[str],
 ) -> None:
     """Keep the staged rows of each accepted file, once per sha256."""
@@ -44,9 +48,7 @@ def stage_accepted(
             storage.write_bytes(key, to_parquet(rows.drop(columns=["record_id"], errors="ignore")))
 
 
-def consolidate(
-    storage: Storage, plan: Plan, ledger: Ledger
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the year's consolidated rows and indicator rows from the latest accepted files."""
     year = plan.fiscal_year.current
     latest = {
@@ -114,8 +116,16 @@ def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
                         "baseline": indicator.baseline,
                     }
                 )
-    columns = [*INDICATOR_KEY, "indicator_name", "unit", "value", "original_text", "status",
-               "target", "baseline"]
+    columns = [
+        *INDICATOR_KEY,
+        "indicator_name",
+        "unit",
+        "value",
+        "original_text",
+        "status",
+        "target",
+        "baseline",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["value"] = frame["value"].astype("float64")
     frame["target"] = frame["target"].astype("float64")
@@ -145,6 +155,21 @@ def load_consolidated(storage: Storage, fiscal_year: int) -> pd.DataFrame:
     if not storage.exists(key):
         return pd.DataFrame(columns=KEY)
     return pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
+
+
+def previous_values(storage: Storage, fiscal_year: int) -> PreviousValues:
+    """Return a year's results and indicator values, to prefill next year's workbooks."""
+    results: dict[tuple[str, str], str] = {}
+    for record in load_consolidated(storage, fiscal_year).to_dict("records"):
+        text = _text(record.get("result_text"))
+        if text:
+            results[(str(record["initiative_id"]), str(record["department_id"]))] = text
+    values: dict[tuple[str, str], float] = {}
+    for record in load_indicators(storage, fiscal_year).to_dict("records"):
+        number = _number(record.get("value"))
+        if number is not None:
+            values[(str(record["initiative_id"]), str(record["indicator_id"]))] = number
+    return PreviousValues(results=results, indicators=values)
 
 
 def load_indicators(storage: Storage, fiscal_year: int) -> pd.DataFrame:
@@ -185,7 +210,9 @@ def _by_key(frames: list[pd.DataFrame], key: list[str]) -> dict[tuple[str, ...],
     found: dict[tuple[str, ...], dict[str, object]] = {}
     for frame in frames:
         for record in frame.to_dict("records"):
-            found.setdefault(tuple(str(record[k]) for k in key), record)
+            found.setdefault(
+                tuple(str(record[k]) for k in key), {str(k): v for k, v in record.items()}
+            )
     return found
 
 

@@ -103,11 +103,7 @@ class Initiative(_Model):
 
     def indicators_of(self, department_id: str) -> list[Indicator]:
         """Return the indicators this department reports for the initiative."""
-        return [
-            i
-            for i in self.indicators
-            if department_id in (i.reported_by or self.departments)
-        ]
+        return [i for i in self.indicators if department_id in (i.reported_by or self.departments)]
 
 
 class Goal(_Model):

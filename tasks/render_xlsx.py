@@ -50,8 +50,18 @@ def render_committee_xlsx(template: str | Path, context: dict[str, Any]) -> byte
         labels["comment"],
         labels["remarks"],
     ]
-    keys = ["target_label", "name", "summary", "departments", "previous", "plan_text",
-            "result_text", "grade", "comment", "remarks"]
+    keys = [
+        "target_label",
+        "name",
+        "summary",
+        "departments",
+        "previous",
+        "plan_text",
+        "result_text",
+        "grade",
+        "comment",
+        "remarks",
+    ]
     for number, goal in enumerate(context["goals"], start=1):
         sheet = workbook.copy_worksheet(layout)
         sheet.title = f"{number}_{goal['title']}"[:_MAX_SHEET_TITLE]
@@ -89,8 +99,9 @@ def _fill_goal_sheet(
         is_last = offset == len(goal["rows"]) - 1
         if is_last or goal["rows"][offset + 1]["target_label"] != row["target_label"]:
             if excel_row > merge_start:
-                sheet.merge_cells(start_row=merge_start, start_column=1,
-                                  end_row=excel_row, end_column=1)
+                sheet.merge_cells(
+                    start_row=merge_start, start_column=1, end_row=excel_row, end_column=1
+                )
             merge_start = excel_row + 1
     sheet.freeze_panes = sheet.cell(row=BODY_ROW, column=3)
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"

@@ -29,7 +29,9 @@ def build_report_context(
     codes = plan.grade_scale.codes
     by_initiative: dict[str, list[dict[str, Any]]] = {}
     for record in consolidated.to_dict("records"):
-        by_initiative.setdefault(str(record["initiative_id"]), []).append(record)
+        by_initiative.setdefault(str(record["initiative_id"]), []).append(
+            {str(k): v for k, v in record.items()}
+        )
 
     placements = plan.placements()
     goals: list[dict[str, Any]] = []
@@ -154,10 +156,11 @@ def _missing_departments(plan: Plan, ledger: Ledger) -> list[dict[str, str]]:
 def _indicator_rows(
     plan: Plan, indicators: pd.DataFrame, previous: pd.DataFrame
 ) -> list[dict[str, Any]]:
-    previous_values = {
-        (r.initiative_id, r.indicator_id, r.department_id): r.value
-        for r in previous.itertuples()
-    } if not previous.empty else {}
+    previous_values = (
+        {(r.initiative_id, r.indicator_id, r.department_id): r.value for r in previous.itertuples()}
+        if not previous.empty
+        else {}
+    )
     rows = []
     for record in indicators.to_dict("records"):
         key = (record["initiative_id"], record["indicator_id"], record["department_id"])

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from prefect import task
-from prefect.states import State
 from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import State
 
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import StorageError
@@ -21,6 +21,7 @@ from tasks.merge import (
     consolidate,
     load_consolidated,
     load_indicators,
+    previous_values,
     stage_accepted,
     write_consolidated,
 )
@@ -30,7 +31,7 @@ from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
 from tasks.storage import open_storage
 from tasks.submissions import check_submissions, record_outcome
-from tasks.workbook import PreviousValues, build_submission_workbook, submission_filename
+from tasks.workbook import build_submission_workbook, submission_filename
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,7 @@ def write_call_workbooks(plan: Plan, workspace: str) -> list[str]:
     """Write one submission workbook per department to ``outgoing/<fy>/<department>/``."""
     storage = open_storage(workspace)
     previous_year = plan.fiscal_year.previous or plan.fiscal_year.current - 1
-    consolidated = load_consolidated(storage, previous_year)
-    indicators = load_indicators(storage, previous_year)
-    previous = PreviousValues(
-        results={
-            (r.initiative_id, r.department_id): r.result_text
-            for r in consolidated.itertuples()
-            if isinstance(getattr(r, "result_text", None), str)
-        },
-        indicators={
-            (r.initiative_id, r.indicator_id): float(r.value)
-            for r in indicators.itertuples()
-            if getattr(r, "value", None) is not None and r.value == r.value
-        },
-    )
+    previous = previous_values(storage, previous_year)
     keys = []
     for department in plan.departments:
         key = (
@@ -217,18 +205,17 @@ def _is_storage_fault(task: object, task_run: object, state: State[object]) -> b
     return False
 
 
-load_plan_task = task(load_plan_step, name="load-plan")
-write_call_workbooks_task = task(write_call_workbooks, name="write-call-workbooks")
+load_plan_task = task(name="load-plan")(load_plan_step)
+write_call_workbooks_task = task(name="write-call-workbooks")(write_call_workbooks)
 take_intake_task = task(
-    take_intake,
     name="take-intake",
     retries=3,
     retry_delay_seconds=[2, 10, 30],
     retry_condition_fn=_is_storage_fault,
-)
-check_pending_task = task(check_pending, name="check-submissions")
-consolidate_year_task = task(consolidate_year, name="consolidate-year")
-render_shiryo_task = task(render_shiryo, name="render-shiryo")
-publish_collection_artifact_task = task(publish_collection_artifact, name="publish-artifact")
-seed_demo_history_task = task(seed_demo_history, name="seed-demo-history")
-drop_demo_submissions_task = task(drop_demo_submissions, name="drop-demo-submissions")
+)(take_intake)
+check_pending_task = task(name="check-submissions")(check_pending)
+consolidate_year_task = task(name="consolidate-year")(consolidate_year)
+render_shiryo_task = task(name="render-shiryo")(render_shiryo)
+publish_collection_artifact_task = task(name="publish-artifact")(publish_collection_artifact)
+seed_demo_history_task = task(name="seed-demo-history")(seed_demo_history)
+drop_demo_submissions_task = task(name="drop-demo-submissions")(drop_demo_submissions)

@@ -73,7 +73,7 @@ def stage_frames(
     grade_key = plan.submission.grade_key
     for sha256, (department_id, read) in sorted(reads.items()):
         identity = {f"identity_{k}": v for k, v in read.identity.items()}
-        base = {"sha256": sha256, "department_id": department_id, **identity}
+        base: dict[str, object] = {"sha256": sha256, "department_id": department_id, **identity}
         for record in read.records:
             row = {**base, "sheet": record.sheet, "row": record.row, **record.values}
             row[f"{grade_key}_raw"] = record.values.get(grade_key)
@@ -248,10 +248,11 @@ def _plain_number(value: float) -> str:
 def _batch_definition() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_pandas("shiryo")
     asset = source.add_dataframe_asset("submissions")
     return asset.add_batch_definition_whole_dataframe("batch")

@@ -129,8 +129,12 @@ def build_hyoka_docx(path: Path) -> None:
     _loop_table(
         document,
         ["評価", "内容", "件数", "割合"],
-        ["{{ row.code }}", "{{ row.label }}{{ row.criterion }}", "{{ row.count }}",
-         "{{ row.share }}"],
+        [
+            "{{ row.code }}",
+            "{{ row.label }}{{ row.criterion }}",
+            "{{ row.count }}",
+            "{{ row.share }}",
+        ],
         "grade_totals",
     )
     document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
@@ -149,11 +153,28 @@ def build_hyoka_docx(path: Path) -> None:
     document.add_paragraph("指標の推移", style="Heading 2")
     _loop_table(
         document,
-        ["{{ initiative_label }}", "指標", "単位", "現状値", "{{ previous_year }}年度",
-         "{{ fiscal_year }}年度目標", "{{ fiscal_year }}年度実績", "達成率", "前年度比"],
-        ["{{ row.initiative }}", "{{ row.indicator }}", "{{ row.unit }}", "{{ row.baseline }}",
-         "{{ row.previous }}", "{{ row.target }}", "{{ row.actual }}", "{{ row.rate }}",
-         "{{ row.yoy }}"],
+        [
+            "{{ initiative_label }}",
+            "指標",
+            "単位",
+            "現状値",
+            "{{ previous_year }}年度",
+            "{{ fiscal_year }}年度目標",
+            "{{ fiscal_year }}年度実績",
+            "達成率",
+            "前年度比",
+        ],
+        [
+            "{{ row.initiative }}",
+            "{{ row.indicator }}",
+            "{{ row.unit }}",
+            "{{ row.baseline }}",
+            "{{ row.previous }}",
+            "{{ row.target }}",
+            "{{ row.actual }}",
+            "{{ row.rate }}",
+            "{{ row.yoy }}",
+        ],
         "indicators",
     )
     document.add_paragraph("{%p endif %}")
@@ -164,8 +185,9 @@ def build_hyoka_docx(path: Path) -> None:
         style="Heading 1",
     )
     heading.paragraph_format.page_break_before = True
-    _loop_table(document, [h for h, _, _ in HYOKA_COLUMNS], [c for _, c, _ in HYOKA_COLUMNS],
-                "goal.rows")
+    _loop_table(
+        document, [h for h, _, _ in HYOKA_COLUMNS], [c for _, c, _ in HYOKA_COLUMNS], "goal.rows"
+    )
     table = document.tables[-1]
     for i, (_, _, width) in enumerate(HYOKA_COLUMNS):
         for row in table.rows:

@@ -42,6 +42,9 @@ def cell_of(plan: Plan, workbook: Workbook, initiative_id: str, label: str) -> s
     """Return the coordinate of an initiative's cell under a header label."""
     sheet = workbook[plan.submission.sheet_name]
     column = next(c.column_letter for c in sheet[HEADER_ROW] if c.value == label)
-    row = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1)
-               if sheet.cell(row=r, column=1).value == initiative_id)
+    row = next(
+        r
+        for r in range(HEADER_ROW + 1, sheet.max_row + 1)
+        if sheet.cell(row=r, column=1).value == initiative_id
+    )
     return f"{column}{row}"

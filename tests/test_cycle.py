@@ -49,8 +49,9 @@ def test_the_ledger_accepts_all_but_the_broken_file(demo_run: Path, minami: Plan
     ledger = json.loads((demo_run / "ledger" / "2021.json").read_text(encoding="utf-8"))
     statuses = {e["department_id"]: e["status"] for e in ledger["entries"]}
     _, broken = _expected_grades(minami)
-    assert statuses == {d.id: "rejected" if d.id == broken else "accepted"
-                        for d in minami.departments}
+    assert statuses == {
+        d.id: "rejected" if d.id == broken else "accepted" for d in minami.departments
+    }
 
 
 def test_the_broken_file_gets_japanese_feedback_naming_cells(demo_run: Path) -> None:
@@ -81,9 +82,10 @@ def test_the_word_shiryo_lists_every_initiative_under_each_goal(
         # The indicator trend table names the initiative once more per indicator row.
         listings += sum(len(i.reported_by or initiative.departments) for i in initiative.indicators)
         # A name can be the prefix of another; count whole table cells instead.
-        assert text.count(f"\n{initiative.name}\n") + text.count(
-            f"\n{initiative.name}（再掲）\n"
-        ) == listings, initiative.name
+        assert (
+            text.count(f"\n{initiative.name}\n") + text.count(f"\n{initiative.name}（再掲）\n")
+            == listings
+        ), initiative.name
     assert "Ａ．" not in text or "A．目標を達成（概ね90％以上）" in text
     assert "地域総務課：差戻し中（再提出待ち）" in text
     assert "{{" not in text and "{%" not in text
@@ -112,7 +114,11 @@ def test_the_excel_shiryo_has_each_goal_with_grades_and_counts(
     for goal in minami.goals:
         counts = per_goal[goal.title]
         assert rows[goal.title] == (
-            counts["A"], counts["B"], counts["C"], counts["D"], sum(counts.values())
+            counts["A"],
+            counts["B"],
+            counts["C"],
+            counts["D"],
+            sum(counts.values()),
         )
     for number, goal in enumerate(minami.goals, start=1):
         sheet = workbook.worksheets[number]
@@ -122,8 +128,10 @@ def test_the_excel_shiryo_has_each_goal_with_grades_and_counts(
         in_goal = [p for p in placements if p.goal_path[0].id == goal.id]
         assert names == [p.initiative.name for p in in_goal]
         for row, placement in zip(listed, in_goal, strict=True):
-            grades = {expected.get(f"{placement.initiative.id}/{d}")
-                      for d in placement.initiative.departments} - {None}
+            grades = {
+                expected.get(f"{placement.initiative.id}/{d}")
+                for d in placement.initiative.departments
+            } - {None}
             if len(grades) == 1:
                 assert row[7] in grades
             elif grades:  # departments disagree: each part is shown, attributed

@@ -50,9 +50,7 @@ def test_every_initiative_name_is_in_the_seed(minami: Plan) -> None:
     """It takes each initiative's name from the seed (line breaks of the PDF ignored)."""
     seed = "".join(SEED.read_text(encoding="utf-8").split())
     missing = [
-        i.name
-        for i in minami.initiatives
-        if "".join(i.name.split("（")[0].split()) not in seed
+        i.name for i in minami.initiatives if "".join(i.name.split("（")[0].split()) not in seed
     ]
     assert missing == []
 

@@ -17,7 +17,9 @@ from tasks.validate import EXPECTATIONS_DIR, load_suite_spec
 from tests.helpers import cell_of, filled_workbook
 
 
-def _entries(storage: FolderStorage, files: dict[str, tuple[str | None, bytes]]) -> list[LedgerEntry]:
+def _entries(
+    storage: FolderStorage, files: dict[str, tuple[str | None, bytes]]
+) -> list[LedgerEntry]:
     entries = []
     for name, (department_id, data) in files.items():
         key = f"archive/2021/{name}.xlsx"

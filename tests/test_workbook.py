@@ -53,8 +53,11 @@ def test_it_prefills_last_years_result(minami: Plan) -> None:
     )
     sheet = workbook[minami.submission.sheet_name]
     headers = {c.value: c.column for c in sheet[HEADER_ROW]}
-    row = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1)
-               if sheet.cell(row=r, column=1).value == "i001")
+    row = next(
+        r
+        for r in range(HEADER_ROW + 1, sheet.max_row + 1)
+        if sheet.cell(row=r, column=1).value == "i001"
+    )
     assert sheet.cell(row=row, column=headers["2020年度（実績）"]).value == "健診 9回"
 
 
