@@ -51,6 +51,18 @@ class DemoIndicatorValue(_Model):
     actual: float | None = None
 
 
+class DemoHistoryValue(_Model):
+    """An indicator value of an earlier year, as the seed reports it (history)."""
+
+    fiscal_year: int
+    initiative: str
+    indicator: str
+    department: str
+    value: float | None = None
+    original_text: str = ""
+    """The text as printed in the seed (e.g. "4,510件", "－", "事業休止")."""
+
+
 class DemoMistake(_Model):
     """A wrong value typed into one cell of the broken department's workbook."""
 
@@ -75,6 +87,8 @@ class Demo(_Model):
     previous_year: int
     entries: list[DemoEntry]
     indicator_values: list[DemoIndicatorValue] = []
+    history: list[DemoHistoryValue] = []
+    """Earlier years' indicator values, beyond ``previous_year``."""
     broken: DemoBroken | None = None
 
 

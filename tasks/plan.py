@@ -100,6 +100,9 @@ class Initiative(_Model):
     summary: str = ""
     departments: list[Slug] = Field(min_length=1)
     indicators: list[Indicator] = Field(default_factory=list)
+    final_goal: str = ""
+    """The plan's goal for the initiative in words (計画最終年度までの目標, 3年後の目標値)."""
+    status: Literal["active", "ended"] = "active"
 
     def indicators_of(self, department_id: str) -> list[Indicator]:
         """Return the indicators this department reports for the initiative."""
@@ -190,6 +193,7 @@ class Plan(_Model):
     initiatives: list[Initiative] = Field(min_length=1)
     submission: SubmissionLayout
     report: ReportProfile
+    overview: PlanOverview | None = None
 
     @model_validator(mode="after")
     def _check_references(self) -> Plan:
@@ -278,6 +282,19 @@ class Plan(_Model):
 
         for goal in self.goals:
             yield from walk(goal, [])
+
+
+class PlanOverview(_Model):
+    """The plan's narrative page (計画の概要): philosophy, issues, policies, priorities."""
+
+    philosophy: str = ""
+    """基本理念."""
+    issues: list[str] = Field(default_factory=list)
+    """現状と課題, one paragraph each."""
+    policies: list[str] = Field(default_factory=list)
+    """基本方針."""
+    priorities: list[str] = Field(default_factory=list)
+    """重点的に取り組む項目."""
 
 
 class Placement(_Model):
