@@ -8,6 +8,8 @@ Every text is written as a string cell, so a value such as ``=SUM(A1)`` stays te
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 import zipfile
 from copy import copy
 from pathlib import Path
@@ -96,6 +98,7 @@ def _fill_goal_sheet(
             cell = sheet.cell(row=excel_row, column=col)
             _copy_style(body_styles[col - 1], cell)
             _set_text(cell, str(row.get(key, "")))
+        _fit_row_height(sheet, excel_row, len(keys))
         is_last = offset == len(goal["rows"]) - 1
         if is_last or goal["rows"][offset + 1]["target_label"] != row["target_label"]:
             if excel_row > merge_start:
@@ -117,15 +120,22 @@ def _fill_goal_sheet(
 def _fill_summary(sheet: Worksheet, context: dict[str, Any]) -> None:
     style_header = [copy(sheet.cell(row=3, column=c)._style) for c in range(1, 8)]
     style_body = [copy(sheet.cell(row=4, column=c)._style) for c in range(1, 8)]
+    blank = copy(sheet.cell(row=1, column=8)._style)
     for row in sheet.iter_rows(min_row=3, max_row=4):
         for cell in row:
             cell.value = None
+            cell._style = copy(blank)
     _set_text(
         sheet["A1"],
         f"{context['municipality']} {context['fiscal_year']}年度 {context['title']}　評価の集計",
     )
     codes = context["grade_codes"]
     header = [context["levels"][0], *codes, "計"]
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     for col, text in enumerate(header, start=1):
         cell = sheet.cell(row=3, column=col)
         cell._style = copy(style_header[min(col, 7) - 1])
@@ -148,6 +158,28 @@ def _fill_summary(sheet: Worksheet, context: dict[str, Any]) -> None:
             _set_text(sheet.cell(row=line + 2 + offset, column=1), item["name"])
             _set_text(sheet.cell(row=line + 2 + offset, column=2), item["state"])
     sheet.oddHeader.right.text = context["document_number"]
+
+
+def _fit_row_height(sheet: Worksheet, row: int, columns: int) -> None:
+    # openpyxl cannot measure text and LibreOffice does not refit rows of an .xlsx it opens:
+    # estimate the wrapped line count from the column width (a full-width character is 2).
+    lines = 1
+    for col in range(1, columns + 1):
+        cell = sheet.cell(row=row, column=col)
+        if not isinstance(cell.value, str):
+            continue
+        width = sheet.column_dimensions[cell.column_letter].width or 8.43
+        per_line = max(int(width) - 1, 2)
+        wrapped = sum(
+            max(1, math.ceil(_display_width(line) / per_line)) for line in cell.value.split("\n")
+        )
+        lines = max(lines, wrapped)
+    size = cell.font.sz or 11
+    sheet.row_dimensions[row].height = round(lines * float(size) * 1.35 + 4, 1)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _copy_style(source: Cell, target: Cell) -> None:

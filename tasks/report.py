@@ -55,11 +55,17 @@ def build_report_context(
                         counts[str(part["grade"])] += 1
             rows.append(row)
         _number_targets(rows)
+        targets: list[dict[str, Any]] = []
+        for row in rows:
+            if not targets or targets[-1]["label"] != row["target_label"]:
+                targets.append({"label": row["target_label"], "rows": []})
+            targets[-1]["rows"].append(row)
         goals.append(
             {
                 "title": top.title,
                 "section": ", ".join(dict.fromkeys(r["section"] for r in rows if r["section"])),
                 "rows": rows,
+                "targets": targets,
                 "counts": [counts[c] for c in codes],
                 "breakdown": "　".join(f"{c} {counts[c]}" for c in codes),
                 "total": sum(counts.values()),

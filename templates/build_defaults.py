@@ -28,15 +28,15 @@ from tasks.ooxml import normalise_package  # noqa: E402
 FONT = "ＭＳ 明朝"
 GOTHIC = "ＭＳ ゴシック"
 HYOKA_COLUMNS = [
-    ("目標", "{% vm %}{{ row.target_label }}", 28),
+    # (header, body cell, width in mm on A3 landscape; in Excel, width in characters)
     ("{{ initiative_label }}", "{{ row.name }}", 40),
-    ("概要", "{{ row.summary }}", 44),
+    ("概要", "{{ row.summary }}", 48),
     ("担当部署", "{{ row.departments }}", 22),
-    ("{{ labels.previous }}", "{{ row.previous }}", 44),
-    ("{{ labels.plan_text }}", "{{ row.plan_text }}", 44),
-    ("{{ labels.result_text }}", "{{ row.result_text }}", 44),
+    ("{{ labels.previous }}", "{{ row.previous }}", 48),
+    ("{{ labels.plan_text }}", "{{ row.plan_text }}", 48),
+    ("{{ labels.result_text }}", "{{ row.result_text }}", 48),
     ("{{ labels.grade }}", "{{ row.grade }}", 12),
-    ("{{ labels.comment }}", "{{ row.comment }}", 50),
+    ("{{ labels.comment }}", "{{ row.comment }}", 58),
     ("{{ labels.remarks }}", "{{ row.remarks }}", 22),
 ]
 
@@ -98,6 +98,31 @@ def _loop_table(document: Document, headers: list[str], cells: list[str], loop: 
         table.rows[2].cells[i].text = text
     row = table.add_row()
     row.cells[0].text = "{%tr endfor %}"
+
+
+def _grouped_table(document: Document, columns: list[tuple[str, str, int]]) -> None:
+    """Add a table: header row, then per 目標 a merged group row followed by its rows."""
+    table = document.add_table(rows=7, cols=len(columns))
+    table.style = "Table Grid"
+    table.autofit = False
+    for i, (header, _, width) in enumerate(columns):
+        table.columns[i].width = Mm(width)
+        for row in table.rows:
+            row.cells[i].width = Mm(width)
+        cell = table.rows[0].cells[i]
+        cell.text = header
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _shade(cell, "D9E1F2")
+    _repeat_header(table.rows[0])
+    table.rows[1].cells[0].text = "{%tr for target in goal.targets %}"
+    group = table.rows[2].cells[0].merge(table.rows[2].cells[len(columns) - 1])
+    group.text = "{{ target.label }}"
+    _shade(group, "F2F2F2")
+    table.rows[3].cells[0].text = "{%tr for row in target.rows %}"
+    for i, (_, body, _) in enumerate(columns):
+        table.rows[4].cells[i].text = body
+    table.rows[5].cells[0].text = "{%tr endfor %}"
+    table.rows[6].cells[0].text = "{%tr endfor %}"
 
 
 def build_hyoka_docx(path: Path) -> None:
@@ -185,13 +210,7 @@ def build_hyoka_docx(path: Path) -> None:
         style="Heading 1",
     )
     heading.paragraph_format.page_break_before = True
-    _loop_table(
-        document, [h for h, _, _ in HYOKA_COLUMNS], [c for _, c, _ in HYOKA_COLUMNS], "goal.rows"
-    )
-    table = document.tables[-1]
-    for i, (_, _, width) in enumerate(HYOKA_COLUMNS):
-        for row in table.rows:
-            row.cells[i].width = Mm(width)
+    _grouped_table(document, HYOKA_COLUMNS)
     document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
     document.add_paragraph("{%p endfor %}")
     document.core_properties.author = "shiryo"
@@ -213,7 +232,7 @@ def build_hyoka_xlsx(path: Path) -> None:
     sheet["A2"].font = Font(name=GOTHIC, size=11)
     sheet["A3"] = "（評価の指標）"
     sheet["A3"].font = Font(name=GOTHIC, size=9)
-    for col, (_, _, width) in enumerate(HYOKA_COLUMNS, start=1):
+    for col, (_, _, width) in enumerate([("目標", "", 32), *HYOKA_COLUMNS], start=1):
         header = sheet.cell(row=4, column=col, value="（見出し）")
         header.font = Font(name=GOTHIC, size=10, bold=True)
         header.fill = PatternFill("solid", fgColor="D9E1F2")
@@ -223,7 +242,7 @@ def build_hyoka_xlsx(path: Path) -> None:
         body.font = Font(name=FONT, size=9)
         body.alignment = Alignment(vertical="top", wrap_text=True)
         body.border = border
-        sheet.column_dimensions[header.column_letter].width = width * 0.55
+        sheet.column_dimensions[header.column_letter].width = round(width * 0.5, 1)
     summary = workbook.create_sheet("集計")
     summary["A1"] = "（表題）"
     summary["A1"].font = Font(name=GOTHIC, size=14, bold=True)
