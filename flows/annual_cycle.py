@@ -12,7 +12,7 @@ from tasks.steps import (
     check_pending_task,
     consolidate_year_task,
     load_plan_task,
-    publish_collection_artifact_task,
+    publish_collection_artifacts_task,
     render_shiryo_task,
     take_intake_task,
     write_call_workbooks_task,
@@ -27,13 +27,15 @@ def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -
 
 
 @flow(name="collect-submissions", flow_run_name="collect-{fiscal_year}")
-def collect_submissions(fiscal_year: int | None, config: str, workspace: str) -> CollectionSummary:
+def collect_submissions(
+    fiscal_year: int | None, config: str, workspace: str, settle_seconds: float = 2.0
+) -> CollectionSummary:
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
     plan = load_plan_task(config, fiscal_year)
-    take_intake_task(plan, workspace)
+    take_intake_task(plan, workspace, settle_seconds)
     summary = check_pending_task(plan, workspace)
     consolidate_year_task(plan, workspace)
-    publish_collection_artifact_task(plan, summary)
+    publish_collection_artifacts_task(plan, workspace, summary)
     return summary
 
 

@@ -64,6 +64,25 @@ def template(
 
 
 @app.command()
+def status(
+    year: Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")],
+    workspace: Workspace = Path("workspace"),
+    config: Config = DEFAULT_PRESET,
+) -> None:
+    """部署ごとの提出状況（未提出・差戻し中・期限超過）を表示します。"""
+    import datetime as dt
+
+    from tasks.intake import load_ledger
+    from tasks.plan import load_plan, plan_for_year
+    from tasks.status import build_status_rows, format_status_table
+    from tasks.storage import open_storage
+
+    plan = plan_for_year(load_plan(config), year)
+    ledger = load_ledger(open_storage(str(workspace)), year)
+    typer.echo(format_status_table(build_status_rows(plan, ledger, dt.date.today())))
+
+
+@app.command()
 def presets() -> None:
     """同梱のプリセットを一覧表示します。"""
     from tasks.plan import list_presets, load_plan

@@ -1,8 +1,11 @@
-"""Intake: find new files in the intake folder, archive their bytes once, keep a ledger.
+"""Intake: take each complete new file in the intake folder exactly once, archive it, log it.
 
-A file is identified by the SHA-256 of its bytes. The original bytes go to
-``archive/<fy>/<sha256>.xlsx`` (written once, never replaced) and every file ever seen has an
-entry in the ledger ``ledger/<fy>.json`` with its status (受付状況).
+A file is identified by the SHA-256 of its bytes. It is taken only when it is complete: its size
+and modification time are the same in two listings ``settle_seconds`` apart (a file still being
+copied changes between them and waits for the next run). The original bytes go to
+``archive/<fy>/<sha256>.xlsx`` (written once, never replaced) and every sighting has an entry in
+the ledger ``ledger/<fy>.json`` (受付台帳): the same bytes under another name are recorded as a
+``duplicate`` and never processed twice.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 import unicodedata
 from typing import Literal
 
@@ -18,11 +22,19 @@ from pydantic import BaseModel, ConfigDict
 from tasks.plan import Plan
 from tasks.storage import Storage, StoredObject
 
-Status = Literal["pending", "accepted", "rejected", "superseded"]
+Status = Literal["pending", "accepted", "rejected", "superseded", "duplicate"]
+
+STATUS_JA: dict[str, str] = {
+    "pending": "確認待ち",
+    "accepted": "受理",
+    "rejected": "差戻し",
+    "superseded": "受理（新しい提出で置換）",
+    "duplicate": "重複（同じ内容の提出済みファイルあり）",
+}
 
 
 class LedgerEntry(BaseModel):
-    """One file ever taken from intake, with what became of it."""
+    """One sighting of a file in intake, with what became of it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,8 +44,10 @@ class LedgerEntry(BaseModel):
     source_key: str
     original_name: str
     size: int
+    source_mtime: float = 0.0
+    """Modification time of the source when taken (epoch seconds), to skip re-hashing it."""
     received_at: str
-    """When the file was first seen, ISO 8601 in UTC."""
+    """When the file was taken, ISO 8601 in UTC."""
     archive_key: str
     status: Status = "pending"
     first_error: str | None = None
@@ -42,16 +56,25 @@ class LedgerEntry(BaseModel):
 
 
 class Ledger(BaseModel):
-    """Every file seen for one fiscal year, in the order first seen."""
+    """Every file seen for one fiscal year, in the order taken."""
 
     model_config = ConfigDict(extra="forbid")
 
     fiscal_year: int
     entries: list[LedgerEntry] = []
 
-    def known(self, sha256: str) -> bool:
-        """Return whether these bytes were taken before."""
-        return any(e.sha256 == sha256 for e in self.entries)
+
+class IntakeResult(BaseModel):
+    """What one look at the intake folder found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    taken: list[LedgerEntry]
+    """New files, archived and recorded as pending."""
+    duplicates: list[LedgerEntry]
+    """Known bytes under a new name, recorded and not processed again."""
+    waiting: list[str]
+    """Keys of files still changing between the two looks, left for the next run."""
 
 
 def ledger_key(fiscal_year: int) -> str:
@@ -73,46 +96,72 @@ def save_ledger(storage: Storage, ledger: Ledger) -> None:
     storage.write_bytes(ledger_key(ledger.fiscal_year), payload.encode("utf-8"))
 
 
-def collect_new_files(
-    storage: Storage, plan: Plan, ledger: Ledger, now: dt.datetime | None = None
-) -> tuple[Ledger, list[LedgerEntry]]:
-    """Archive every file in the year's intake that the ledger has not seen.
+def list_stable(
+    storage: Storage, prefix: str, settle_seconds: float
+) -> tuple[list[StoredObject], list[str]]:
+    """Return the objects whose size and time did not change between two looks, and the rest."""
+    first = {o.key: o for o in storage.list(prefix)}
+    if settle_seconds > 0:
+        time.sleep(settle_seconds)
+    second = storage.list(prefix)
+    stable = [o for o in second if first.get(o.key) == o]
+    changing = sorted({o.key for o in second} - {o.key for o in stable})
+    return stable, changing
 
-    Returns the ledger with the new entries appended (status ``pending``) and those entries.
+
+def collect_new_files(
+    storage: Storage,
+    plan: Plan,
+    ledger: Ledger,
+    settle_seconds: float = 2.0,
+    now: dt.datetime | None = None,
+) -> tuple[Ledger, IntakeResult]:
+    """Archive every complete file in the year's intake that the ledger has not seen.
+
+    Returns the ledger with the new sightings appended and what was found.
     """
     fiscal_year = plan.fiscal_year.current
     received_at = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     department_ids = {d.id for d in plan.departments}
-    seen = {e.sha256 for e in ledger.entries}
-    new_entries: list[LedgerEntry] = []
-    for stored in storage.list(f"intake/{fiscal_year}"):
+    seen_sources = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
+    seen_pairs = {(e.source_key, e.sha256) for e in ledger.entries}
+    taken_shas = {e.sha256 for e in ledger.entries if e.status != "duplicate"}
+    stable, waiting = list_stable(storage, f"intake/{fiscal_year}", settle_seconds)
+    taken: list[LedgerEntry] = []
+    duplicates: list[LedgerEntry] = []
+    for stored in stable:
+        if (stored.key, stored.size, stored.mtime) in seen_sources:
+            continue  # unchanged since it was taken: no need to read it again
         data = storage.read_bytes(stored.key)
         sha256 = hashlib.sha256(data).hexdigest()
-        if sha256 in seen:
-            continue
-        seen.add(sha256)
-        archive_key = f"archive/{fiscal_year}/{sha256}.xlsx"
-        if not storage.exists(archive_key):
-            storage.write_bytes(archive_key, data)
+        if (stored.key, sha256) in seen_pairs:
+            continue  # touched but not changed
+        seen_pairs.add((stored.key, sha256))
         folder = _department_folder(stored, fiscal_year)
-        new_entries.append(
-            LedgerEntry(
-                sha256=sha256,
-                department_id=folder if folder in department_ids else None,
-                source_key=stored.key,
-                original_name=unicodedata.normalize("NFC", stored.key.rsplit("/", 1)[-1]),
-                size=stored.size,
-                received_at=received_at,
-                archive_key=archive_key,
-            )
+        entry = LedgerEntry(
+            sha256=sha256,
+            department_id=folder if folder in department_ids else None,
+            source_key=stored.key,
+            original_name=unicodedata.normalize("NFC", stored.key.rsplit("/", 1)[-1]),
+            size=stored.size,
+            source_mtime=stored.mtime,
+            received_at=received_at,
+            archive_key=f"archive/{fiscal_year}/{sha256}.xlsx",
         )
-    updated = ledger.model_copy(update={"entries": [*ledger.entries, *new_entries]})
-    return updated, new_entries
+        if sha256 in taken_shas:
+            duplicates.append(entry.model_copy(update={"status": "duplicate"}))
+            continue
+        taken_shas.add(sha256)
+        if not storage.exists(entry.archive_key):
+            storage.write_bytes(entry.archive_key, data)
+        taken.append(entry)
+    updated = ledger.model_copy(update={"entries": [*ledger.entries, *taken, *duplicates]})
+    return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=waiting)
 
 
 def _department_folder(stored: StoredObject, fiscal_year: int) -> str | None:
     parts = stored.key.split("/")
     # intake/<fy>/<department>/<file>: anything else was dropped in the wrong place.
     if len(parts) == 4 and parts[1] == str(fiscal_year):
-        return parts[2]
+        return unicodedata.normalize("NFC", parts[2])
     return None

@@ -7,6 +7,7 @@ without a submission is checked here, so that later steps may trust the plan.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,8 @@ class SubmissionLayout(_Model):
     previous_label: str = "{previous}年度（実績）"
     """Header of the read-only column prefilled with last year's result."""
     fields: list[SubmissionField] = Field(min_length=1)
+    deadline: dt.date | None = None
+    """Submission deadline (提出期限): a department with no accepted file is late after it."""
 
     @model_validator(mode="after")
     def _check_fields(self) -> SubmissionLayout:

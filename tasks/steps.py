@@ -7,6 +7,7 @@ whole batch and returns a small summary. The pure work lives in the domain modul
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from prefect import task
@@ -16,7 +17,7 @@ from prefect.client.schemas.objects import State
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
-from tasks.intake import collect_new_files, load_ledger, save_ledger
+from tasks.intake import STATUS_JA, IntakeResult, collect_new_files, load_ledger, save_ledger
 from tasks.merge import (
     consolidate,
     load_consolidated,
@@ -29,6 +30,7 @@ from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
+from tasks.status import build_status_rows
 from tasks.storage import open_storage
 from tasks.submissions import check_submissions, record_outcome
 from tasks.workbook import build_submission_workbook, submission_filename
@@ -78,14 +80,14 @@ def write_call_workbooks(plan: Plan, workspace: str) -> list[str]:
     return keys
 
 
-def take_intake(plan: Plan, workspace: str) -> list[str]:
-    """Archive new intake files, record them as pending, and return their sha256s."""
+def take_intake(plan: Plan, workspace: str, settle_seconds: float = 2.0) -> IntakeResult:
+    """Archive complete new intake files, record them (pending or duplicate), save the ledger."""
     storage = open_storage(workspace)
-    ledger, new_entries = collect_new_files(
-        storage, plan, load_ledger(storage, plan.fiscal_year.current)
+    ledger, result = collect_new_files(
+        storage, plan, load_ledger(storage, plan.fiscal_year.current), settle_seconds
     )
     save_ledger(storage, ledger)
-    return [e.sha256 for e in new_entries]
+    return result
 
 
 def check_pending(plan: Plan, workspace: str) -> CollectionSummary:
@@ -153,24 +155,32 @@ def render_shiryo(plan: Plan, workspace: str) -> list[str]:
     return sorted(outputs)
 
 
-def publish_collection_artifact(plan: Plan, summary: CollectionSummary) -> None:
-    """Show the run's per-file outcomes as a table in the Prefect UI."""
+def publish_collection_artifacts(plan: Plan, workspace: str, summary: CollectionSummary) -> None:
+    """Show the run's per-file outcomes and every department's status as UI tables."""
+    year = summary.fiscal_year
     rows = [
         {
-            "部署": plan.department(f.department_id).name if f.department_id else "（不明）",
+            "部署": plan.department(f.department_id).name
+            if f.department_id
+            else "（フォルダ違い）",
             "ファイル": f.original_name,
-            "結果": {"accepted": "受理", "rejected": "差戻し", "superseded": "受理（旧版）"}.get(
-                f.status, f.status
-            ),
+            "結果": STATUS_JA[f.status],
             "要修正": f.blocking,
             "注意": f.warnings,
+            "差戻し票": f.feedback_key or "",
         }
         for f in summary.files
     ]
     create_table_artifact(
-        key=f"submissions-{summary.fiscal_year}",
+        key=f"files-{year}",
         table=rows,
-        description=f"{summary.fiscal_year}年度 今回受け付けた提出ファイルと確認結果",
+        description=f"{year}年度 今回の実行で確認した提出ファイル",
+    )
+    ledger = load_ledger(open_storage(workspace), year)
+    create_table_artifact(
+        key=f"status-{year}",
+        table=build_status_rows(plan, ledger, dt.date.today()),
+        description=f"{year}年度 部署ごとの提出状況（shiryo status と同じ表）",
     )
 
 
@@ -216,6 +226,6 @@ take_intake_task = task(
 check_pending_task = task(name="check-submissions")(check_pending)
 consolidate_year_task = task(name="consolidate-year")(consolidate_year)
 render_shiryo_task = task(name="render-shiryo")(render_shiryo)
-publish_collection_artifact_task = task(name="publish-artifact")(publish_collection_artifact)
+publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)
 seed_demo_history_task = task(name="seed-demo-history")(seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(drop_demo_submissions)

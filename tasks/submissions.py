@@ -88,7 +88,7 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
     checked_shas = {e.sha256 for e in checked}
     entries = []
     for entry in ledger.entries:
-        if entry.sha256 in checked_shas:
+        if entry.sha256 in checked_shas and entry.status == "pending":
             found = by_sha.get(entry.sha256, [])
             blocking = [f for f in found if f.severity == "critical"]
             entry = entry.model_copy(

@@ -1,0 +1,72 @@
+"""Submission status per department (提出状況): expected vs received, late, rejected.
+
+One table serves the ``shiryo status`` command and the Prefect artifact of every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tasks.intake import STATUS_JA, Ledger, LedgerEntry
+from tasks.plan import Plan
+
+STATUS_COLUMNS = ["部署", "状況", "最終受付", "ファイル", "要修正", "注意", "期限"]
+
+
+def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[str, str]]:
+    """Return one row per department: its state, its latest file and whether it is late."""
+    deadline = plan.submission.deadline
+    rows = []
+    for department in plan.departments:
+        entries = [e for e in ledger.entries if e.department_id == department.id]
+        latest = _latest(entries)
+        accepted = [e for e in entries if e.status == "accepted"]
+        if accepted:
+            state = "受理"
+        elif any(e.status == "pending" for e in entries):
+            state = "確認待ち"
+        elif entries:
+            state = "差戻し中（再提出待ち）"
+        else:
+            state = "未提出"
+        late = deadline is not None and (
+            (not accepted and today > deadline)
+            or (bool(accepted) and accepted[-1].received_at[:10] > deadline.isoformat())
+        )
+        rows.append(
+            {
+                "部署": department.name,
+                "状況": state,
+                "最終受付": latest.received_at if latest else "",
+                "ファイル": latest.original_name if latest else "",
+                "要修正": str(latest.blocking) if latest else "",
+                "注意": str(latest.warnings) if latest else "",
+                "期限": ("期限超過" if late else "期限内") if deadline else "",
+            }
+        )
+    stray = [e for e in ledger.entries if e.department_id is None]
+    for entry in stray:
+        rows.append(
+            {
+                "部署": "（フォルダ違い）",
+                "状況": STATUS_JA[entry.status],
+                "最終受付": entry.received_at,
+                "ファイル": entry.source_key,
+                "要修正": str(entry.blocking),
+                "注意": str(entry.warnings),
+                "期限": "",
+            }
+        )
+    return rows
+
+
+def format_status_table(rows: list[dict[str, str]]) -> str:
+    """Return the rows as a plain-text table for the terminal."""
+    lines = ["\t".join(STATUS_COLUMNS)]
+    lines += ["\t".join(row[c] for c in STATUS_COLUMNS) for row in rows]
+    return "\n".join(lines)
+
+
+def _latest(entries: list[LedgerEntry]) -> LedgerEntry | None:
+    counted = [e for e in entries if e.status != "duplicate"]
+    return counted[-1] if counted else None

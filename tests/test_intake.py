@@ -1,0 +1,166 @@
+"""Tests of intake: exactly once, complete files only, supersession, wrong folders, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import unicodedata
+from pathlib import Path
+
+from tasks.intake import collect_new_files, load_ledger
+from tasks.plan import Plan
+from tasks.status import build_status_rows
+from tasks.steps import check_pending, take_intake
+from tasks.storage import FolderStorage
+from tests.helpers import filled_workbook
+
+
+def _drop(workspace: Path, relative: str, data: bytes) -> None:
+    path = workspace / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _statuses(workspace: Path) -> list[tuple[str | None, str, str]]:
+    ledger = load_ledger(FolderStorage(workspace), 2021)
+    return [(e.department_id, e.original_name, e.status) for e in ledger.entries]
+
+
+def test_the_same_file_twice_is_taken_once(workspace: Path, minami: Plan) -> None:
+    """It takes a file once, ignores it on the next run, and logs a copy as a duplicate."""
+    data = filled_workbook(minami, "shakyo")
+    _drop(workspace, "intake/2021/shakyo/提出.xlsx", data)
+    assert len(take_intake(minami, str(workspace), settle_seconds=0).taken) == 1
+    again = take_intake(minami, str(workspace), settle_seconds=0)
+    assert again.taken == [] and again.duplicates == []
+    _drop(workspace, "intake/2021/shakyo/提出 (2).xlsx", data)
+    copy = take_intake(minami, str(workspace), settle_seconds=0)
+    assert copy.taken == [] and [d.original_name for d in copy.duplicates] == ["提出 (2).xlsx"]
+    check_pending(minami, str(workspace))
+    assert _statuses(workspace) == [
+        ("shakyo", "提出.xlsx", "accepted"),
+        ("shakyo", "提出 (2).xlsx", "duplicate"),
+    ]
+    assert len(list((workspace / "archive" / "2021").iterdir())) == 1
+
+
+def test_a_file_still_being_written_waits(workspace: Path, minami: Plan) -> None:
+    """It leaves a file that grows between its two looks for the next run."""
+    data = filled_workbook(minami, "shakyo")
+    target = workspace / "intake/2021/shakyo/copying.xlsx"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(data[:100])
+
+    def keep_copying() -> None:
+        with target.open("ab") as handle:
+            for start in range(100, len(data), max(1, len(data) // 8)):
+                handle.write(data[start : start + max(1, len(data) // 8)])
+                handle.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=keep_copying)
+    writer.start()
+    during = collect_new_files(
+        FolderStorage(workspace),
+        minami,
+        load_ledger(FolderStorage(workspace), 2021),
+        settle_seconds=0.2,
+    )[1]
+    writer.join()
+    assert during.taken == [] and during.waiting == ["intake/2021/shakyo/copying.xlsx"]
+    after = take_intake(minami, str(workspace), settle_seconds=0.1)
+    assert [e.size for e in after.taken] == [len(data)]
+
+
+def test_a_resubmission_supersedes_and_both_stay(workspace: Path, minami: Plan) -> None:
+    """It keeps the older accepted file as superseded when a newer one is accepted."""
+    _drop(workspace, "intake/2021/shakyo/v1.xlsx", filled_workbook(minami, "shakyo", grade="B"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    _drop(workspace, "intake/2021/shakyo/v2.xlsx", filled_workbook(minami, "shakyo", grade="A"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    assert _statuses(workspace) == [
+        ("shakyo", "v1.xlsx", "superseded"),
+        ("shakyo", "v2.xlsx", "accepted"),
+    ]
+    assert len(list((workspace / "archive" / "2021").glob("*.xlsx"))) == 2
+
+
+def test_a_rejected_resubmission_keeps_the_accepted_one(workspace: Path, minami: Plan) -> None:
+    """It keeps the last good file in force when a newer one is rejected."""
+    _drop(workspace, "intake/2021/shakyo/good.xlsx", filled_workbook(minami, "shakyo"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    _drop(workspace, "intake/2021/shakyo/bad.xlsx", filled_workbook(minami, "shakyo", grade="Z"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    assert _statuses(workspace) == [
+        ("shakyo", "good.xlsx", "accepted"),
+        ("shakyo", "bad.xlsx", "rejected"),
+    ]
+
+
+def test_misplaced_files_are_rejected_not_lost(workspace: Path, minami: Plan) -> None:
+    """It rejects files outside a department folder and says where they should go."""
+    data = filled_workbook(minami, "shakyo")
+    _drop(workspace, "intake/2021/loose.xlsx", data)
+    _drop(workspace, "intake/2021/no-such-dept/x.xlsx", filled_workbook(minami, "npo"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    summary = check_pending(minami, str(workspace))
+    assert {f.status for f in summary.files} == {"rejected"}
+    ledger = load_ledger(FolderStorage(workspace), 2021)
+    assert all("自部署のフォルダに提出" in (e.first_error or "") for e in ledger.entries)
+    assert len(list((workspace / "feedback" / "2021" / "_unassigned").iterdir())) == 2
+
+
+def test_a_file_claiming_another_department_replaces_nothing(workspace: Path, minami: Plan) -> None:
+    """It rejects a workbook of department A dropped in B's folder; B's file stays in force."""
+    _drop(workspace, "intake/2021/shakyo/own.xlsx", filled_workbook(minami, "shakyo"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    _drop(workspace, "intake/2021/shakyo/other.xlsx", filled_workbook(minami, "npo"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    assert _statuses(workspace) == [
+        ("shakyo", "own.xlsx", "accepted"),
+        ("shakyo", "other.xlsx", "rejected"),
+    ]
+    ledger = load_ledger(FolderStorage(workspace), 2021)
+    assert "別の部署" in (ledger.entries[1].first_error or "")
+
+
+def test_names_that_differ_only_in_unicode_form(workspace: Path, minami: Plan) -> None:
+    """It keeps two files whose names differ only in NFC/NFD form apart and names both NFC."""
+    nfc = "ガイド.xlsx"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    _drop(workspace, f"intake/2021/shakyo/{nfc}", filled_workbook(minami, "shakyo", grade="A"))
+    _drop(workspace, f"intake/2021/shakyo/{nfd}", filled_workbook(minami, "shakyo", grade="B"))
+    taken = take_intake(minami, str(workspace), settle_seconds=0).taken
+    assert len(taken) == 2
+    assert {e.original_name for e in taken} == {nfc}
+    assert len({e.sha256 for e in taken}) == 2
+
+
+def test_status_shows_who_has_not_submitted(workspace: Path, minami: Plan) -> None:
+    """It lists every department: 受理, 差戻し中, 未提出, and 期限超過 after the deadline."""
+    _drop(workspace, "intake/2021/shakyo/ok.xlsx", filled_workbook(minami, "shakyo"))
+    _drop(workspace, "intake/2021/npo/ng.xlsx", filled_workbook(minami, "npo", grade="Z"))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    ledger = load_ledger(FolderStorage(workspace), 2021)
+    late_plan = minami.model_copy(
+        update={
+            "submission": minami.submission.model_copy(update={"deadline": dt.date(2021, 5, 31)})
+        }
+    )
+    rows = {r["部署"]: r for r in build_status_rows(late_plan, ledger, dt.date(2021, 6, 1))}
+    assert rows["社会福祉協議会"]["状況"] == "受理"
+    assert rows["NPO法人"]["状況"] == "差戻し中（再提出待ち）"
+    assert rows["NPO法人"]["期限"] == "期限超過"
+    assert rows["健康福祉課"]["状況"] == "未提出"
+    assert rows["健康福祉課"]["期限"] == "期限超過"
+    on_time = {r["部署"]: r for r in build_status_rows(late_plan, ledger, dt.date(2021, 5, 1))}
+    assert on_time["健康福祉課"]["期限"] == "期限内"
