@@ -16,6 +16,7 @@ from tasks.plan import Plan
 from tasks.read import ReadSubmission, read_submission
 from tasks.storage import Storage
 from tasks.validate import (
+    IDENTITY_SUITE,
     INDICATOR_SUITE,
     Finding,
     cell_index,
@@ -64,17 +65,21 @@ def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) 
             )
         except SubmissionError as err:
             findings.append(_file_finding(entry.sha256, err.message_ja, err.sheet, err.cell))
-    main, indicators = stage_frames(plan, reads)
+    staged = stage_frames(plan, reads)
     parameters = suite_parameters(plan)
-    findings += validate_frame(
-        main, load_suite_spec(plan.report.suite), parameters, cell_index(main, reads)
-    )
-    findings += validate_frame(
-        indicators, load_suite_spec(INDICATOR_SUITE), parameters, cell_index(indicators, reads)
-    )
+    for frame, suite in (
+        (staged.identity, IDENTITY_SUITE),
+        (staged.main, plan.report.suite),
+        (staged.indicators, INDICATOR_SUITE),
+    ):
+        findings += validate_frame(
+            frame, load_suite_spec(suite), parameters, cell_index(frame, reads)
+        )
     findings = dedupe_findings(findings)
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
-    return CheckedBatch(main=main, indicators=indicators, findings=findings, rejected=rejected)
+    return CheckedBatch(
+        main=staged.main, indicators=staged.indicators, findings=findings, rejected=rejected
+    )
 
 
 def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntry]) -> Ledger:

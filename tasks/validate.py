@@ -22,11 +22,13 @@ import pandas as pd
 
 from tasks.errors import ConfigError
 from tasks.normalise import normalise_grade, parse_number
-from tasks.plan import REPO_ROOT, Plan
+from tasks.plan import REPO_ROOT, Plan, plan_hash
 from tasks.read import ReadSubmission
+from tasks.workbook import IDENTITY_SHEET
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 INDICATOR_SUITE = "indicators"
+IDENTITY_SUITE = "identity"
 _RECORD_ID = "record_id"
 
 
@@ -60,20 +62,41 @@ def load_suite_spec(name: str, directory: Path | None = None) -> dict[str, Any]:
     return spec
 
 
-def stage_frames(
-    plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the batch's main rows and indicator rows as frames ready for validation.
+@dataclass(frozen=True)
+class StagedBatch:
+    """A batch's rows, stacked for validation (each frame has a ``record_id`` column).
 
-    ``reads`` maps each file's sha256 to (department folder, what was read). One row per
-    sheet row; text as written, grades folded (``Ａ`` → ``A``), numbers parsed beside the text.
+    ``identity``: one row per file (its folder and its embedded identity). ``main``: one row
+    per row of the main sheet, text as written, grades folded (``Ａ`` → ``A``) beside the raw
+    text. ``indicators``: one row per indicator row, numbers parsed beside the original text.
     """
+
+    identity: pd.DataFrame
+    main: pd.DataFrame
+    indicators: pd.DataFrame
+
+
+def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]) -> StagedBatch:
+    """Return the batch's rows as frames ready for validation.
+
+    ``reads`` maps each file's sha256 to (department folder, what was read).
+    """
+    identity_rows: list[dict[str, object]] = []
     main_rows: list[dict[str, object]] = []
     indicator_rows: list[dict[str, object]] = []
     grade_key = plan.submission.grade_key
     for sha256, (department_id, read) in sorted(reads.items()):
         identity = {f"identity_{k}": v for k, v in read.identity.items()}
-        base: dict[str, object] = {"sha256": sha256, "department_id": department_id, **identity}
+        identity_rows.append(
+            {
+                "sha256": sha256,
+                "department_id": department_id,
+                "sheet": IDENTITY_SHEET,
+                "row": 0,
+                **identity,
+            }
+        )
+        base: dict[str, object] = {"sha256": sha256, "department_id": department_id}
         for record in read.records:
             row = {**base, "sheet": record.sheet, "row": record.row, **record.values}
             row[f"{grade_key}_raw"] = record.values.get(grade_key)
@@ -98,11 +121,10 @@ def stage_frames(
                     and raw != _plain_number(parsed.value),
                 }
             )
-    main = pd.DataFrame(main_rows)
-    indicators = pd.DataFrame(indicator_rows)
-    for frame in (main, indicators):
+    frames = [pd.DataFrame(rows) for rows in (identity_rows, main_rows, indicator_rows)]
+    for frame in frames:
         frame.insert(0, _RECORD_ID, range(len(frame)))
-    return main, indicators
+    return StagedBatch(identity=frames[0], main=frames[1], indicators=frames[2])
 
 
 def suite_parameters(plan: Plan) -> dict[str, Any]:
@@ -119,6 +141,7 @@ def suite_parameters(plan: Plan) -> dict[str, Any]:
         for indicator in initiative.indicators_of(department)
     ]
     return {
+        "plan_hash": [plan_hash(plan)],
         "grade_codes": plan.grade_scale.codes,
         "fiscal_year": [str(plan.fiscal_year.current)],
         "municipality": [plan.municipality],
@@ -209,7 +232,7 @@ def cell_index(
             index[(record_id, column)] = (sheet, f"{letter}{row}")
             index[(record_id, f"{column}_raw")] = (sheet, f"{letter}{row}")
         for key, cell in read.identity_cells.items():
-            index[(record_id, f"identity_{key}")] = ("_shiryo", cell)
+            index[(record_id, f"identity_{key}")] = (IDENTITY_SHEET, cell)
     # Derived columns point at the cell they were derived from.
     for (record_id, column), where in list(index.items()):
         if column == "actual":
