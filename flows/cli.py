@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-# Prefect and GX read these at import: keep telemetry off unless the user asked otherwise.
+# Prefect and GX read these at import: keep telemetry off unless the user asked otherwise, and
+# give the embedded server time to start on a busy two-core machine.
 for _name, _value in (
+    ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"),
     ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
     ("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false"),
     ("GX_ANALYTICS_ENABLED", "false"),

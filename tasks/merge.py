@@ -15,6 +15,7 @@ import io
 import pandas as pd
 from openpyxl import Workbook
 
+from tasks.achievement import grade_agreement, with_achievement
 from tasks.intake import Ledger
 from tasks.ooxml import normalise_package
 from tasks.plan import Plan
@@ -90,7 +91,12 @@ def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFr
                 row[key] = _text(found.get(key)) if found is not None else None
             rows.append(row)
     consolidated = pd.DataFrame(rows).sort_values(KEY, ignore_index=True)
-    return consolidated, _indicator_rows(plan, staged_indicators)
+    indicators = with_achievement(
+        plan,
+        _indicator_rows(plan, staged_indicators),
+        load_indicators(storage, plan.fiscal_year.previous or year - 1),
+    )
+    return grade_agreement(plan, consolidated, indicators), indicators
 
 
 def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
@@ -113,7 +119,11 @@ def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
                         "original_text": _text(value.get("actual")) if value is not None else None,
                         "status": _text(value.get("actual_status")) if value is not None else None,
                         "target": indicator.targets.get(year),
+                        "final_target": indicator.final_target,
+                        "final_year": indicator.final_year,
                         "baseline": indicator.baseline,
+                        "baseline_year": indicator.baseline_year,
+                        "direction": indicator.direction,
                     }
                 )
     columns = [
@@ -124,12 +134,17 @@ def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
         "original_text",
         "status",
         "target",
+        "final_target",
+        "final_year",
         "baseline",
+        "baseline_year",
+        "direction",
     ]
     frame = pd.DataFrame(rows, columns=columns)
-    frame["value"] = frame["value"].astype("float64")
-    frame["target"] = frame["target"].astype("float64")
-    frame["baseline"] = frame["baseline"].astype("float64")
+    for column in ("value", "target", "final_target", "baseline"):
+        frame[column] = frame[column].astype("float64")
+    for column in ("final_year", "baseline_year"):
+        frame[column] = frame[column].astype("Int64")
     return frame.sort_values(INDICATOR_KEY, ignore_index=True)
 
 
@@ -229,7 +244,7 @@ def _number(value: object) -> float | None:
 
 
 def _cell_value(value: object) -> object:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
     if hasattr(value, "item"):
         return value.item()
