@@ -195,6 +195,20 @@ def load_indicators(storage: Storage, fiscal_year: int) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
 
 
+def load_indicator_history(storage: Storage, before_year: int) -> pd.DataFrame:
+    """Return the indicator rows of every curated year before ``before_year``, oldest first."""
+    years = sorted(
+        int(o.key.split("/")[1])
+        for o in storage.list("curated")
+        if o.key.endswith("/indicators.parquet") and o.key.split("/")[1].isdigit()
+    )
+    frames = [load_indicators(storage, y) for y in years if y < before_year]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=[*INDICATOR_KEY, "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
 def to_parquet(frame: pd.DataFrame) -> bytes:
     """Return a frame as Parquet bytes, without the index, with the schema version."""
     buffer = io.BytesIO()

@@ -1,8 +1,24 @@
 """The report context: everything a 資料 template may show, built from plan and dataset.
 
-Both renderers (Word and Excel) read this one context, so the two documents always agree.
-Text is kept as the departments wrote it; each initiative is listed under every goal it
-belongs to, later listings marked （再掲）.
+Both renderers (Word and Excel) read this one context, so the two documents always agree, and
+every preset's templates choose what they show from it. Text is kept as the departments wrote
+it. The context (all plain dicts, lists, strings and numbers):
+
+- header: ``municipality``, ``plan_name``, ``committee``, ``title``, ``document_number``,
+  ``fiscal_year`` / ``previous_year`` (西暦), ``year_label`` ("2021年度（令和3年度）"),
+  ``year_wareki`` ("令和3年度"), ``levels``, ``initiative_label``, ``labels`` (column headers
+  by field key, plus ``previous``), ``legend_title``, ``legend``, ``grades``, ``grade_codes``;
+- ``goals``: one per top goal, with ``targets`` (leaf groups, ``label`` like "（１）…") whose
+  ``rows`` are the initiatives listed there (a later listing is marked （再掲）), and the goal's
+  grade ``counts``, ``breakdown`` and ``total`` (an initiative counts once, where first listed);
+- ``initiatives``: each initiative once, in plan order, with ``goal_marks`` (○ per top goal);
+- a row: ``no``, ``id``, ``name``, ``plain_name``, ``summary``, ``final_goal``,
+  ``departments``, ``previous``, every field key, ``implied_grade``, ``achievement``,
+  ``check`` (※ where the department's grade differs from what the numbers imply),
+  ``goal_marks``, ``indicators``;
+- ``totals``, ``total``, ``grade_totals``; ``missing`` (departments without an accepted file);
+- ``indicators``: one per indicator value with ``series`` over ``indicator_years`` (baseline,
+  history, this year), target, rate, 前年度比 and trend; ``overview`` (the plan's narrative).
 """
 
 from __future__ import annotations
@@ -11,66 +27,56 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.fiscal_year import fiscal_year_label, wareki_label
 from tasks.intake import Ledger
 from tasks.plan import Plan
 from tasks.workbook import field_label
+
+_TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
 
 
 def build_report_context(
     plan: Plan,
     consolidated: pd.DataFrame,
     indicators: pd.DataFrame,
-    previous_indicators: pd.DataFrame,
+    history: pd.DataFrame,
     ledger: Ledger,
 ) -> dict[str, Any]:
-    """Return the context of the year's 資料 (JSON-like: dicts, lists, strings, numbers)."""
-    year = plan.fiscal_year.current
-    previous_year = plan.fiscal_year.previous or year - 1
-    codes = plan.grade_scale.codes
-    by_initiative: dict[str, list[dict[str, Any]]] = {}
-    for record in consolidated.to_dict("records"):
-        by_initiative.setdefault(str(record["initiative_id"]), []).append(
-            {str(k): v for k, v in record.items()}
-        )
+    """Return the context of the year's 資料.
 
-    placements = plan.placements()
-    goals: list[dict[str, Any]] = []
-    for top in plan.goals:
-        rows: list[dict[str, Any]] = []
-        counts = dict.fromkeys(codes, 0)
-        for placement in placements:
-            if placement.goal_path[0].id != top.id:
-                continue
-            parts = by_initiative.get(placement.initiative.id, [])
-            row = _row(plan, placement.initiative.name, placement.initiative.summary, parts)
-            path = placement.goal_path
-            row["target"] = path[-1].title if len(path) > 2 else ""
-            row["section"] = path[1].title if len(path) > 1 else ""
-            row["is_repost"] = placement.is_repost
-            if placement.is_repost:
-                row["name"] += "（再掲）"
-            else:
-                for part in parts:
-                    if part.get("grade") in counts:
-                        counts[str(part["grade"])] += 1
-            rows.append(row)
-        _number_targets(rows)
-        targets: list[dict[str, Any]] = []
-        for row in rows:
-            if not targets or targets[-1]["label"] != row["target_label"]:
-                targets.append({"label": row["target_label"], "rows": []})
-            targets[-1]["rows"].append(row)
-        goals.append(
-            {
-                "title": top.title,
-                "section": ", ".join(dict.fromkeys(r["section"] for r in rows if r["section"])),
-                "rows": rows,
-                "targets": targets,
-                "counts": [counts[c] for c in codes],
-                "breakdown": "　".join(f"{c} {counts[c]}" for c in codes),
-                "total": sum(counts.values()),
-            }
+    ``history`` holds earlier years' indicator rows (with ``fiscal_year``), possibly empty.
+    """
+    year = plan.fiscal_year.current
+    codes = plan.grade_scale.codes
+    indicator_rows, indicator_years = _indicator_rows(plan, indicators, history)
+    parts_of: dict[str, list[dict[str, Any]]] = {}
+    for record in _records(consolidated):
+        parts_of.setdefault(str(record["initiative_id"]), []).append(record)
+    numbers = {i.id: n for n, i in enumerate(plan.ordered_initiatives(), start=1)}
+    top_ids = [g.id for g in plan.goals]
+    marks: dict[str, list[str]] = {}
+    for placement in plan.placements():
+        row_marks = marks.setdefault(placement.initiative.id, [""] * len(top_ids))
+        row_marks[top_ids.index(placement.goal_path[0].id)] = "○"
+
+    def make_row(initiative_id: str) -> dict[str, Any]:
+        initiative = plan.initiative(initiative_id)
+        row = _row(plan, parts_of.get(initiative_id, []))
+        row.update(
+            no=numbers[initiative_id],
+            id=initiative_id,
+            name=initiative.name,
+            plain_name=initiative.name,
+            summary=initiative.summary,
+            final_goal=initiative.final_goal,
+            goal_marks=marks[initiative_id],
+            indicators=[r for r in indicator_rows if r["initiative_id"] == initiative_id],
         )
+        return row
+
+    goals = []
+    for top in plan.goals:
+        goals.append(_goal(plan, top.id, make_row))
     totals = [sum(g["counts"][i] for g in goals) for i in range(len(codes))]
     return {
         "municipality": plan.municipality,
@@ -79,7 +85,9 @@ def build_report_context(
         "title": plan.report.title,
         "document_number": plan.report.document_number,
         "fiscal_year": year,
-        "previous_year": previous_year,
+        "previous_year": plan.fiscal_year.previous or year - 1,
+        "year_label": fiscal_year_label(year),
+        "year_wareki": wareki_label(year),
         "levels": plan.levels,
         "initiative_label": plan.initiative_label,
         "labels": {
@@ -93,7 +101,9 @@ def build_report_context(
             for g in plan.grade_scale.grades
         ],
         "grade_codes": codes,
+        "goal_titles": [g.title for g in plan.goals],
         "goals": goals,
+        "initiatives": [make_row(i.id) for i in plan.ordered_initiatives()],
         "totals": totals,
         "total": sum(totals),
         "grade_totals": [
@@ -107,18 +117,59 @@ def build_report_context(
             for g, count in zip(plan.grade_scale.grades, totals, strict=True)
         ],
         "missing": _missing_departments(plan, ledger),
-        "indicators": _indicator_rows(plan, indicators, previous_indicators),
+        "indicators": indicator_rows,
+        "indicator_years": indicator_years,
+        "overview": plan.overview.model_dump() if plan.overview else None,
     }
 
 
-def _row(plan: Plan, name: str, summary: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+def _goal(plan: Plan, top_id: str, make_row: Any) -> dict[str, Any]:
+    codes = plan.grade_scale.codes
+    counts = dict.fromkeys(codes, 0)
+    targets: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    sections: list[str] = []
+    for placement in plan.placements():
+        path = placement.goal_path
+        if path[0].id != top_id:
+            continue
+        row = make_row(placement.initiative.id)
+        row["is_repost"] = placement.is_repost
+        row["section"] = path[1].title if len(path) > 1 else ""
+        row["target"] = path[-1].title if len(path) > 2 else ""
+        if placement.is_repost:
+            row["name"] = f"{row['name']}（再掲）"
+        else:
+            for grade in row["grades"]:
+                if grade in counts:
+                    counts[grade] += 1
+        if row["section"] and row["section"] not in sections:
+            sections.append(row["section"])
+        if not targets or targets[-1]["title"] != row["target"]:
+            number = sum(1 for t in targets if t["title"]) + 1
+            label = f"（{_zenkaku(number)}）{row['target']}" if row["target"] else ""
+            targets.append({"title": row["target"], "label": label, "rows": []})
+        row["target_label"] = targets[-1]["label"]
+        targets[-1]["rows"].append(row)
+        rows.append(row)
+    top = next(g for g in plan.goals if g.id == top_id)
+    return {
+        "no": plan.goals.index(top) + 1,
+        "title": top.title,
+        "section": "、".join(sections),
+        "targets": targets,
+        "rows": rows,
+        "counts": [counts[c] for c in codes],
+        "breakdown": "　".join(f"{c} {counts[c]}" for c in codes),
+        "total": sum(counts.values()),
+    }
+
+
+def _row(plan: Plan, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one initiative's values; each department's differing part is attributed."""
     keys = ["previous_result_text", *[f.key for f in plan.submission.fields]]
     submitted = [p for p in parts if p.get("submitted")]
-    row: dict[str, Any] = {
-        "name": name,
-        "summary": summary,
-        "departments": "\n".join(str(p["department_name"]) for p in parts),
-    }
+    row: dict[str, Any] = {"departments": "\n".join(str(p["department_name"]) for p in parts)}
     for key in keys:
         texts = [(str(p["department_name"]), _text(p.get(key))) for p in submitted]
         texts = [(d, t) for d, t in texts if t]
@@ -126,22 +177,17 @@ def _row(plan: Plan, name: str, summary: str, parts: list[dict[str, Any]]) -> di
             row[key] = texts[0][1] if texts else ""
         else:
             row[key] = "\n".join(f"【{d}】{t}" for d, t in texts)
+    grade_key = plan.submission.grade_key
+    row["grades"] = [str(p[grade_key]) for p in submitted if _text(p.get(grade_key))]
     if not submitted:
-        row[plan.submission.grade_key] = "未提出"
+        row[grade_key] = "未提出"
     row["previous"] = row.pop("previous_result_text")
+    implied = [_text(p.get("implied_grade")) for p in parts]
+    row["implied_grade"] = "／".join(dict.fromkeys(g for g in implied if g))
+    rates = [p.get("achievement_rate") for p in parts]
+    row["achievement"] = "／".join(f"{r:.0%}" for r in rates if _number(r) is not None)
+    row["check"] = "※" if any(p.get("grade_disagrees") is True for p in parts) else ""
     return row
-
-
-def _number_targets(rows: list[dict[str, Any]]) -> None:
-    # The seed numbers 目標 within each 基本目標: （１）, （２）, …
-    numbers: dict[str, int] = {}
-    for row in rows:
-        if row["target"] and row["target"] not in numbers:
-            numbers[row["target"]] = len(numbers) + 1
-        if row["target"]:
-            row["target_label"] = f"（{_zenkaku(numbers[row['target']])}）{row['target']}"
-        else:
-            row["target_label"] = ""
 
 
 def _missing_departments(plan: Plan, ledger: Ledger) -> list[dict[str, str]]:
@@ -160,43 +206,79 @@ def _missing_departments(plan: Plan, ledger: Ledger) -> list[dict[str, str]]:
 
 
 def _indicator_rows(
-    plan: Plan, indicators: pd.DataFrame, previous: pd.DataFrame
-) -> list[dict[str, Any]]:
-    previous_values = (
-        {(r.initiative_id, r.indicator_id, r.department_id): r.value for r in previous.itertuples()}
-        if not previous.empty
-        else {}
-    )
+    plan: Plan, indicators: pd.DataFrame, history: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    year = plan.fiscal_year.current
+    earlier: dict[tuple[str, str, str], dict[int, tuple[float | None, str]]] = {}
+    for record in _records(history):
+        key = (
+            str(record["initiative_id"]),
+            str(record["indicator_id"]),
+            str(record["department_id"]),
+        )
+        shown = _shown(record)
+        earlier.setdefault(key, {})[int(record["fiscal_year"])] = (
+            _number(record.get("value")),
+            shown,
+        )
+    years = sorted({y for series in earlier.values() for y in series if y < year} | {year})
     rows = []
-    for record in indicators.to_dict("records"):
-        key = (record["initiative_id"], record["indicator_id"], record["department_id"])
-        value = _number(record.get("value"))
-        before = _number(previous_values.get(key))
-        target = _number(record.get("target"))
+    for record in _records(indicators):
+        key = (
+            str(record["initiative_id"]),
+            str(record["indicator_id"]),
+            str(record["department_id"]),
+        )
+        series = dict(earlier.get(key, {}))
+        series[year] = (_number(record.get("value")), _shown(record))
+        baseline = _number(record.get("baseline"))
+        rate = _number(record.get("achievement_rate"))
+        yoy = _number(record.get("yoy_ratio"))
         rows.append(
             {
+                "initiative_id": str(record["initiative_id"]),
                 "initiative": plan.initiative(str(record["initiative_id"])).name,
                 "indicator": record["indicator_name"],
-                "unit": record["unit"] or "",
-                "baseline": _format(_number(record.get("baseline"))),
-                "previous": _format(before),
-                "target": _format(target),
-                "actual": _format(value) if value is not None else _text(record.get("status")),
-                "rate": f"{value / target:.0%}" if value is not None and target else "",
-                "yoy": f"{value / before:.0%}" if value is not None and before else "",
+                "department": plan.department(str(record["department_id"])).name,
+                "unit": _text(record.get("unit")),
+                "direction": "↓" if record.get("direction") == "lower" else "↑",
+                "baseline": _format(baseline),
+                "baseline_year": _text(record.get("baseline_year")),
+                "series": [series.get(y, (None, ""))[1] for y in years],
+                "previous": _format(_number(record.get("previous_value"))),
+                "actual": _shown(record),
+                "target": _format(_number(record.get("target_used"))),
+                "final_target": _format(_number(record.get("final_target"))),
+                "rate": f"{rate:.0%}" if rate is not None else "",
+                "yoy": f"{yoy:.0%}" if yoy is not None else "",
+                "trend": _TREND_JA.get(_text(record.get("trend")), ""),
+                "implied_grade": _text(record.get("implied_grade")),
             }
         )
-    return rows
+    labels = [{"year": y, "label": wareki_label(y), "western": f"{y}年度"} for y in years]
+    return rows, labels
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def _shown(record: dict[str, Any]) -> str:
+    """Return an indicator value as the 資料 shows it: the number, else the status word."""
+    value = _number(record.get("value"))
+    if value is not None:
+        return _format(value)
+    return _text(record.get("status")) or _text(record.get("original_text"))
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
     return str(value)
 
 
 def _number(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
     return float(value)
 

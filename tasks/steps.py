@@ -21,6 +21,7 @@ from tasks.intake import STATUS_JA, IntakeResult, collect_new_files, load_ledger
 from tasks.merge import (
     consolidate,
     load_consolidated,
+    load_indicator_history,
     load_indicators,
     previous_values,
     stage_accepted,
@@ -142,7 +143,7 @@ def render_shiryo(plan: Plan, workspace: str) -> list[str]:
         plan,
         load_consolidated(storage, year),
         load_indicators(storage, year),
-        load_indicators(storage, plan.fiscal_year.previous or year - 1),
+        load_indicator_history(storage, year),
         load_ledger(storage, year),
     )
     stem = f"reports/{year}/{plan.report.document_number}_{plan.report.title}_{year}年度"

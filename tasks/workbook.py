@@ -19,6 +19,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tasks.fiscal_year import wareki_label
 from tasks.ooxml import normalise_package
 from tasks.plan import Initiative, Plan, plan_hash
 
@@ -63,9 +64,21 @@ def submission_filename(plan: Plan, department_id: str) -> str:
 
 
 def field_label(plan: Plan, label: str) -> str:
-    """Return a header label with ``{year}`` and ``{previous}`` filled in."""
-    previous = plan.fiscal_year.previous or plan.fiscal_year.current - 1
-    return label.format(year=plan.fiscal_year.current, previous=previous)
+    """Return a header label with the plan's years filled in.
+
+    Placeholders: ``{year}``, ``{previous}``, ``{next}`` (西暦, e.g. 2021) and
+    ``{year_wareki}``, ``{previous_wareki}``, ``{next_wareki}`` (和暦, e.g. 令和3年度).
+    """
+    year = plan.fiscal_year.current
+    previous = plan.fiscal_year.previous or year - 1
+    return label.format(
+        year=year,
+        previous=previous,
+        next=year + 1,
+        year_wareki=wareki_label(year),
+        previous_wareki=wareki_label(previous),
+        next_wareki=wareki_label(year + 1),
+    )
 
 
 def structure_headers(plan: Plan) -> list[str]:
