@@ -102,7 +102,11 @@ def load_demo(config: str) -> Demo:
 
 
 def seed_history(storage: Storage, plan: Plan, demo: Demo) -> None:
-    """Write last year's results as that year's consolidated dataset (a history import)."""
+    """Write earlier years from the demo data as those years' datasets (a history import).
+
+    The previous year gets its results and indicator values; older years in ``history`` get
+    their indicator values with the text as the seed printed it.
+    """
     year = demo.previous_year
     rows = [
         {
@@ -113,21 +117,38 @@ def seed_history(storage: Storage, plan: Plan, demo: Demo) -> None:
         }
         for e in demo.entries
     ]
-    indicators = [
-        {
-            "fiscal_year": year,
-            "initiative_id": v.initiative,
-            "indicator_id": v.indicator,
-            "department_id": v.department,
-            "value": v.previous,
-        }
-        for v in demo.indicator_values
-    ]
-    main = pd.DataFrame(rows).sort_values(KEY, ignore_index=True)
-    values = pd.DataFrame(indicators, columns=[*INDICATOR_KEY, "value"])
-    values = values.sort_values(INDICATOR_KEY, ignore_index=True)
-    storage.write_bytes(f"curated/{year}/consolidated.parquet", to_parquet(main))
-    storage.write_bytes(f"curated/{year}/indicators.parquet", to_parquet(values))
+    storage.write_bytes(
+        f"curated/{year}/consolidated.parquet",
+        to_parquet(pd.DataFrame(rows).sort_values(KEY, ignore_index=True)),
+    )
+    values: dict[int, list[dict[str, object]]] = {year: []}
+    for v in demo.indicator_values:
+        values[year].append(
+            {
+                "fiscal_year": year,
+                "initiative_id": v.initiative,
+                "indicator_id": v.indicator,
+                "department_id": v.department,
+                "value": v.previous,
+                "original_text": None,
+            }
+        )
+    for h in demo.history:
+        values.setdefault(h.fiscal_year, []).append(
+            {
+                "fiscal_year": h.fiscal_year,
+                "initiative_id": h.initiative,
+                "indicator_id": h.indicator,
+                "department_id": h.department,
+                "value": h.value,
+                "original_text": h.original_text or None,
+            }
+        )
+    columns = [*INDICATOR_KEY, "value", "original_text"]
+    for fiscal_year, records in sorted(values.items()):
+        frame = pd.DataFrame(records, columns=columns).sort_values(INDICATOR_KEY, ignore_index=True)
+        frame["value"] = frame["value"].astype("float64")
+        storage.write_bytes(f"curated/{fiscal_year}/indicators.parquet", to_parquet(frame))
 
 
 def fill_workbook(plan: Plan, demo: Demo, department_id: str, blank: bytes) -> bytes:

@@ -12,10 +12,11 @@ it. The context (all plain dicts, lists, strings and numbers):
   ``rows`` are the initiatives listed there (a later listing is marked （再掲）), and the goal's
   grade ``counts``, ``breakdown`` and ``total`` (an initiative counts once, where first listed);
 - ``initiatives``: each initiative once, in plan order, with ``goal_marks`` (○ per top goal);
+  ``rows_by_id`` the same rows by initiative id (for indicator tables);
 - a row: ``no``, ``id``, ``name``, ``plain_name``, ``summary``, ``final_goal``,
   ``departments``, ``previous``, every field key, ``implied_grade``, ``achievement``,
   ``check`` (※ where the department's grade differs from what the numbers imply),
-  ``goal_marks``, ``indicators``;
+  ``goal_marks``, ``goal_title`` (the top goal where first listed), ``indicators``;
 - ``totals``, ``total``, ``grade_totals``; ``missing`` (departments without an accepted file);
 - ``indicators``: one per indicator value with ``series`` over ``indicator_years`` (baseline,
   history, this year), target, rate, 前年度比 and trend; ``overview`` (the plan's narrative).
@@ -55,9 +56,11 @@ def build_report_context(
     numbers = {i.id: n for n, i in enumerate(plan.ordered_initiatives(), start=1)}
     top_ids = [g.id for g in plan.goals]
     marks: dict[str, list[str]] = {}
+    home: dict[str, str] = {}
     for placement in plan.placements():
         row_marks = marks.setdefault(placement.initiative.id, [""] * len(top_ids))
         row_marks[top_ids.index(placement.goal_path[0].id)] = "○"
+        home.setdefault(placement.initiative.id, placement.goal_path[0].title)
 
     def make_row(initiative_id: str) -> dict[str, Any]:
         initiative = plan.initiative(initiative_id)
@@ -70,13 +73,13 @@ def build_report_context(
             summary=initiative.summary,
             final_goal=initiative.final_goal,
             goal_marks=marks[initiative_id],
+            goal_title=home[initiative_id],
             indicators=[r for r in indicator_rows if r["initiative_id"] == initiative_id],
         )
         return row
 
-    goals = []
-    for top in plan.goals:
-        goals.append(_goal(plan, top.id, make_row))
+    goals = [_goal(plan, top.id, make_row) for top in plan.goals]
+    initiatives = [make_row(i.id) for i in plan.ordered_initiatives()]
     totals = [sum(g["counts"][i] for g in goals) for i in range(len(codes))]
     return {
         "municipality": plan.municipality,
@@ -103,7 +106,8 @@ def build_report_context(
         "grade_codes": codes,
         "goal_titles": [g.title for g in plan.goals],
         "goals": goals,
-        "initiatives": [make_row(i.id) for i in plan.ordered_initiatives()],
+        "initiatives": initiatives,
+        "rows_by_id": {row["id"]: row for row in initiatives},
         "totals": totals,
         "total": sum(totals),
         "grade_totals": [
@@ -148,7 +152,9 @@ def _goal(plan: Plan, top_id: str, make_row: Any) -> dict[str, Any]:
         if not targets or targets[-1]["title"] != row["target"]:
             number = sum(1 for t in targets if t["title"]) + 1
             label = f"（{_zenkaku(number)}）{row['target']}" if row["target"] else ""
-            targets.append({"title": row["target"], "label": label, "rows": []})
+            targets.append(
+                {"title": row["target"], "label": label, "section": row["section"], "rows": []}
+            )
         row["target_label"] = targets[-1]["label"]
         targets[-1]["rows"].append(row)
         rows.append(row)

@@ -1,7 +1,9 @@
-"""Workspace storage: one small protocol, a folder backend (and an S3 twin, chosen by config).
+"""Workspace storage: one small protocol, a folder backend and its S3 twin, chosen by location.
 
 Keys are POSIX-style relative paths (``intake/2021/kenko-fukushi/調査票.xlsx``). Every write
-is atomic: a reader sees the old bytes or the new bytes, never half a file.
+is atomic: a reader sees the old bytes or the new bytes, never half a file. A workspace is a
+folder path or an ``s3://bucket/prefix`` URL (see ``open_storage``); both backends hold the
+same keys under their root.
 
 The workspace layout, the same on every backend::
 
@@ -16,11 +18,18 @@ The workspace layout, the same on every backend::
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.errors import StorageError
 
@@ -121,6 +130,143 @@ class FolderStorage:
         return str(self._path(key)) if key else str(self.root)
 
 
+# Credentials, region and endpoint (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, for moto or MinIO)
+# come from the standard AWS chain; only the transport's behaviour is set here. botocore
+# itself retries connection errors, 500/503 and throttling in "standard" mode.
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 4},
+    connect_timeout=5,
+    read_timeout=30,
+)
+# Error codes S3 answers with when an object is not there (HeadObject has no body: "404").
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+_session_lock = threading.Lock()
+
+
+@functools.cache
+def _boto3_session() -> Any:
+    # One session per process: it loads the service model and resolves the credential chain
+    # once, so each further client costs milliseconds. boto3 is imported here, not at the top,
+    # so that folder workspaces never pay for it.
+    import boto3
+
+    return boto3.session.Session()
+
+
+def _new_s3_client() -> Any:
+    """Create an S3 client from the standard AWS chain (env, profile, instance role)."""
+    # A boto3 session is not thread-safe; the clients it makes are.
+    with _session_lock:
+        return _boto3_session().client("s3", config=_CLIENT_CONFIG)
+
+
+@contextmanager
+def _s3_errors(action: str, url: str) -> Iterator[None]:
+    """Translate botocore's errors inside the block to StorageError naming ``url``."""
+    try:
+        yield
+    except ClientError as err:
+        if _error_code(err) in _MISSING_CODES:
+            raise StorageError(f"cannot {action} {url}: no such object") from err
+        raise StorageError(f"cannot {action} {url}: {err}") from err
+    except BotoCoreError as err:
+        raise StorageError(f"cannot {action} {url}: {err}") from err
+
+
+class S3Storage:
+    """Storage in an S3 bucket under a key prefix, with the folder backend's key layout.
+
+    Objects under the prefix that no key can name (folder markers ending in ``/``, keys with
+    ``//``, ``..`` or a backslash) are not listed: the folder backend cannot hold them either.
+    """
+
+    def __init__(self, bucket: str, prefix: str = "", *, page_size: int = 1000) -> None:
+        if not bucket or "/" in bucket:
+            raise StorageError(f"not an S3 bucket name: {bucket!r}")
+        self.bucket = bucket
+        self.prefix = check_key(prefix.strip("/")) if prefix.strip("/") else ""
+        self.page_size = page_size
+
+    @classmethod
+    def from_url(cls, url: str) -> S3Storage:
+        """Return the storage rooted at ``s3://bucket/prefix``."""
+        if not url.startswith("s3://"):
+            raise StorageError(f"not an s3:// URL: {url!r}")
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        return cls(bucket, prefix)
+
+    @functools.cached_property
+    def _client(self) -> Any:
+        # Created on first use, so that opening a storage never touches the network.
+        return _new_s3_client()
+
+    def _object_key(self, key: str) -> str:
+        key = check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def read_bytes(self, key: str) -> bytes:
+        url = self.describe(key)
+        with _s3_errors("read", url):
+            response = self._client.get_object(Bucket=self.bucket, Key=self._object_key(key))
+            with closing(response["Body"]) as body:
+                data: bytes = body.read()
+        return data
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        # One PutObject: S3 makes the object visible whole or not at all.
+        url = self.describe(key)
+        with _s3_errors("write", url):
+            self._client.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=data)
+
+    def exists(self, key: str) -> bool:
+        with _s3_errors("check", self.describe(key)):
+            try:
+                self._client.head_object(Bucket=self.bucket, Key=self._object_key(key))
+            except ClientError as err:
+                if _error_code(err) in _MISSING_CODES:
+                    return False
+                raise
+        return True
+
+    def list(self, prefix: str) -> list[StoredObject]:
+        root = f"{self.prefix}/" if self.prefix else ""
+        # A prefix names a folder, as on disk: "intake/2021" must not match "intake/20210/".
+        search = f"{self._object_key(prefix)}/" if prefix else root
+        objects = []
+        with _s3_errors("list", self.describe(prefix)):
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=search, PaginationConfig={"PageSize": self.page_size}
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    key = str(item["Key"]).removeprefix(root)
+                    if _is_canonical_key(key):
+                        objects.append(
+                            StoredObject(
+                                key=key,
+                                size=int(item["Size"]),
+                                mtime=item["LastModified"].timestamp(),
+                            )
+                        )
+        return sorted(objects, key=lambda o: o.key)
+
+    def describe(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._object_key(key) if key else self.prefix}"
+
+
+def _error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _is_canonical_key(key: str) -> bool:
+    try:
+        return check_key(key) == key
+    except StorageError:
+        return False
+
+
 def open_storage(workspace: str | Path) -> Storage:
-    """Return the storage for a workspace location (a folder path)."""
+    """Return the storage for a workspace: S3 for ``s3://bucket/prefix``, else a folder."""
+    if isinstance(workspace, str) and workspace.startswith("s3://"):
+        return S3Storage.from_url(workspace)
     return FolderStorage(workspace)

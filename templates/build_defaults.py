@@ -1,14 +1,19 @@
-"""Regenerate the default 資料 templates shipped in templates/.
+"""Regenerate the default 資料 templates shipped in templates/, one layout per seed format.
 
 Coordinators restyle the .docx and .xlsx files directly in Word or Excel; this script only
-rebuilds the defaults from scratch (``python templates/build_defaults.py``). The Word
-template is a docxtpl (Jinja) document: its tags name keys of ``tasks.report`` 's context.
+rebuilds the defaults from scratch (``python templates/build_defaults.py``), sized from each
+preset's plan (number of grades, goals, indicator years). Both kinds of template use Jinja
+tags naming keys of the report context (``tasks.report``); the Word one is a docxtpl document,
+the Excel one follows the conventions in ``tasks.render_xlsx``.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -19,29 +24,317 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from tasks.ooxml import normalise_package  # noqa: E402
+from tasks.plan import Plan, list_presets, load_plan  # noqa: E402
 
 FONT = "ＭＳ 明朝"
 GOTHIC = "ＭＳ ゴシック"
-HYOKA_COLUMNS = [
-    # (header, body cell, width in mm on A3 landscape; in Excel, width in characters)
-    ("{{ initiative_label }}", "{{ row.name }}", 40),
-    ("概要", "{{ row.summary }}", 48),
-    ("担当部署", "{{ row.departments }}", 22),
-    ("{{ labels.previous }}", "{{ row.previous }}", 48),
-    ("{{ labels.plan_text }}", "{{ row.plan_text }}", 48),
-    ("{{ labels.result_text }}", "{{ row.result_text }}", 48),
-    ("{{ labels.grade }}", "{{ row.grade }}", 12),
-    ("{{ labels.comment }}", "{{ row.comment }}", 58),
-    ("{{ labels.remarks }}", "{{ row.remarks }}", 22),
-]
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 
 
-def _set_fonts(document: Document) -> None:
+@dataclass(frozen=True)
+class Column:
+    """One table column: its header, its body cell, its width (mm in Word, chars in Excel)."""
+
+    header: str
+    body: str
+    width: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one seed format lays out its 資料."""
+
+    per_goal: bool
+    """One table (and one Excel sheet) per 基本目標; else one table for the whole plan."""
+    columns: list[Column]
+    loop: str = "row"
+    """``row`` for initiatives, ``ind`` for indicator rows."""
+    heading: str = "{{ levels[0] }}　{{ goal.title }}"
+    group_label: str | None = "{{ target.label }}"
+    """Per-goal tables: the merged row that opens each leaf group, or None for no groups."""
+    excel_group_columns: list[Column] | None = None
+    """Per-goal Excel sheets: leading columns merged over equal neighbours (目標, 施策 …)."""
+    paper_a3: bool = True
+
+
+def hyoka_layout(plan: Plan) -> Layout:
+    """新潟市南区 評価シート: per 基本目標, grouped by 目標, plan / result / grade / comment."""
+    return Layout(
+        per_goal=True,
+        heading="{{ levels[0] }}　{{ goal.title }}　／　{{ levels[1] }}　{{ goal.section }}",
+        columns=[
+            Column("{{ initiative_label }}", "{{ row.name }}", 40),
+            Column("概要", "{{ row.summary }}", 48),
+            Column("担当部署", "{{ row.departments }}", 22),
+            Column("{{ labels.previous }}", "{{ row.previous }}", 48),
+            Column("{{ labels.plan_text }}", "{{ row.plan_text }}", 48),
+            Column("{{ labels.result_text }}", "{{ row.result_text }}", 48),
+            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}", 12),
+            Column("{{ labels.comment }}", "{{ row.comment }}", 58),
+            Column("{{ labels.remarks }}", "{{ row.remarks }}", 22),
+        ],
+        excel_group_columns=[Column("{{ levels[2] }}", "{{ row.target_label|vmerge }}", 32)],
+    )
+
+
+def kitamoto_layout(plan: Plan) -> Layout:
+    """北本市 進捗状況: per 目標, grouped by 施策 and 取組, A–C in words, 事業主体."""
+    return Layout(
+        per_goal=True,
+        group_label=(
+            "{{ levels[1] }}　{{ target.section }}　／　{{ levels[2] }}　{{ target.label }}"
+        ),
+        columns=[
+            Column("{{ initiative_label }}", "{{ row.name }}", 36),
+            Column("事業内容", "{{ row.summary }}", 46),
+            Column("計画最終年度までの目標", "{{ row.final_goal }}", 40),
+            Column("{{ labels.progress_text }}", "{{ row.progress_text }}", 56),
+            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}", 14),
+            Column("{{ labels.reason }}", "{{ row.reason }}", 52),
+            Column("{{ labels.next_target }}", "{{ row.next_target }}", 44),
+            Column("事業主体", "{{ row.departments }}", 22),
+        ],
+        excel_group_columns=[
+            Column("{{ levels[1] }}", "{{ row.section|vmerge }}", 22),
+            Column("{{ levels[2] }}", "{{ row.target_label|vmerge }}", 26),
+        ],
+    )
+
+
+def nishitokyo_layout(plan: Plan) -> Layout:
+    """西東京市 調査票 資料2: one row per indicator, values across the years, what was done."""
+    years = _indicator_years(plan)
+    series = [
+        Column(
+            "{{ indicator_years[" + str(i) + "].label }}" + ("（現状値）" if i == 0 else ""),
+            "{{ ind.series[" + str(i) + "] }}",
+            20,
+        )
+        for i in range(len(years))
+    ]
+    return Layout(
+        per_goal=False,
+        loop="ind",
+        columns=[
+            Column("{{ levels[0] }}", "{{ rows_by_id[ind.initiative_id].goal_title }}", 30),
+            Column("項目", "{{ ind.initiative }}\n{{ ind.indicator }}（{{ ind.unit }}）", 46),
+            Column("担当部署", "{{ ind.department }}", 22),
+            *series,
+            Column("目標値", "{{ ind.final_target }}", 20),
+            Column("達成率", "{{ ind.rate }}", 14),
+            Column("{{ labels.done_text }}", "{{ rows_by_id[ind.initiative_id].done_text }}", 64),
+            Column("{{ labels.next_steps }}", "{{ rows_by_id[ind.initiative_id].next_steps }}", 60),
+        ],
+    )
+
+
+def niigata_nishi_layout(plan: Plan) -> Layout:
+    """新潟市西区 資料3-1: NO, ○ under each 基本目標 served, 取組内容, 実績, 3年後の目標値."""
+    marks = [
+        Column("{{ levels[0] }}" + str(i + 1), "{{ row.goal_marks[" + str(i) + "] }}", 12)
+        for i in range(len(plan.goals))
+    ]
+    return Layout(
+        per_goal=False,
+        columns=[
+            Column("NO", "{{ row.no }}", 10),
+            Column("{{ initiative_label }}", "{{ row.name }}", 48),
+            *marks,
+            Column("取組内容", "{{ row.summary }}", 70),
+            Column("{{ labels.result_text }}", "{{ row.result_text }}", 60),
+            Column("3年後の目標値", "{{ row.final_goal }}", 50),
+        ],
+    )
+
+
+LAYOUTS: dict[str, Callable[[Plan], Layout]] = {
+    "hyoka": hyoka_layout,
+    "kitamoto": kitamoto_layout,
+    "nishitokyo": nishitokyo_layout,
+    "niigata-nishi": niigata_nishi_layout,
+}
+
+
+def build_docx(plan: Plan, layout: Layout, path: Path) -> None:
+    """Write a Word template: summary page, optional overview, then the layout's tables."""
+    document = Document()
+    _set_fonts(document)
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = (
+        (Mm(420), Mm(297)) if layout.paper_a3 else (Mm(297), Mm(210))
+    )
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(12))
+    header = section.header.paragraphs[0]
+    header.text = "{{ document_number }}"
+    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _page_number(footer)
+
+    document.add_paragraph("{{ municipality }}　{{ plan_name }}", style="Title")
+    document.add_paragraph("{{ year_label }}　{{ title }}", style="Heading 1")
+    document.add_paragraph("{{ committee }} 資料", style="Normal")
+    _summary(document)
+    _overview(document)
+    if layout.per_goal:
+        document.add_paragraph("{%p for goal in goals %}")
+        heading = document.add_paragraph(layout.heading, style="Heading 1")
+        heading.paragraph_format.page_break_before = True
+        _grouped_table(document, layout)
+        document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
+        document.add_paragraph("※ 指標の達成率から見た評価と自己評価が異なるもの")
+        document.add_paragraph("{%p endfor %}")
+    else:
+        heading = document.add_paragraph("{{ title }}", style="Heading 1")
+        heading.paragraph_format.page_break_before = True
+        source = "indicators" if layout.loop == "ind" else "initiatives"
+        _loop_table(document, layout.columns, source, layout.loop)
+    document.core_properties.author = "shiryo"
+    document.save(str(path))
+    path.write_bytes(normalise_package(path.read_bytes()))
+
+
+def build_xlsx(plan: Plan, layout: Layout, path: Path) -> None:
+    """Write an Excel template: 集計 (grade counts per goal), then the layout's sheet(s)."""
+    workbook = Workbook()
+    summary = workbook.active
+    assert summary is not None
+    summary.title = "集計"
+    summary["A1"] = "{{ municipality }} {{ year_label }} {{ title }}　評価の集計"
+    summary["A1"].font = Font(name=GOTHIC, size=14, bold=True)
+    codes = len(plan.grade_scale.grades)
+    headers = [
+        "{{ levels[0] }}",
+        *["{{ grade_codes[" + str(i) + "] }}" for i in range(codes)],
+        "計",
+    ]
+    bodies = [
+        "{{ goal.title }}",
+        *["{{ goal.counts[" + str(i) + "] }}" for i in range(codes)],
+        "{{ goal.total }}",
+    ]
+    _header_row(summary, 3, headers, [40] + [8] * (codes + 1))
+    _body_row(summary, 4, bodies)
+    summary["A6"] = "〔{{ legend_title }}〕　{{ legend }}"
+    _page_setup(summary, a3=False)
+
+    missing = workbook.create_sheet("提出状況")
+    missing["A1"] = "{{ year_label }} 提出が済んでいない部署（{{ missing|length }}）"
+    missing["A1"].font = Font(name=GOTHIC, size=12, bold=True)
+    _header_row(missing, 3, ["部署", "状況"], [30, 30])
+    _body_row(missing, 4, ["{{ m.name }}", "{{ m.state }}"])
+    _page_setup(missing, a3=False)
+
+    sheet = workbook.create_sheet("様式" if layout.per_goal else "一覧")
+    columns = (
+        [*(layout.excel_group_columns or []), *layout.columns]
+        if layout.per_goal
+        else (layout.columns)
+    )
+    sheet["A1"] = "{{ levels[0] }}　{{ goal.title }}" if layout.per_goal else "{{ title }}"
+    sheet["A1"].font = Font(name=GOTHIC, size=14, bold=True)
+    sheet["A2"] = "{{ municipality }}　{{ year_label }}"
+    sheet["A3"] = "〔{{ legend_title }}〕　{{ legend }}"
+    sheet["A3"].font = Font(name=GOTHIC, size=9)
+    _header_row(sheet, 4, [c.header for c in columns], [c.width * 0.5 for c in columns])
+    _body_row(sheet, 5, [c.body for c in columns])
+    sheet.freeze_panes = "B5"
+    sheet.print_title_rows = "4:4"
+    _page_setup(sheet, a3=layout.paper_a3)
+    workbook.properties.creator = "shiryo"
+    workbook.save(str(path))
+    path.write_bytes(normalise_package(path.read_bytes()))
+
+
+def _summary(document: Any) -> None:
+    document.add_paragraph("評価の集計", style="Heading 2")
+    _loop_table(
+        document,
+        [
+            Column("{{ levels[0] }}", "{{ goal.title }}", 120),
+            Column("評価の内訳", "{{ goal.breakdown }}", 120),
+            Column("件数", "{{ goal.total }}", 30),
+        ],
+        "goals",
+        "goal",
+    )
+    _loop_table(
+        document,
+        [
+            Column("評価", "{{ g.code }}", 20),
+            Column("内容", "{{ g.label }}{{ g.criterion }}", 200),
+            Column("件数", "{{ g.count }}", 30),
+            Column("割合", "{{ g.share }}", 30),
+        ],
+        "grade_totals",
+        "g",
+    )
+    document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
+    document.add_paragraph("提出状況", style="Heading 2")
+    document.add_paragraph("{%p if missing %}")
+    document.add_paragraph("次の部署の提出が済んでいません（{{ missing|length }} 部署）。")
+    document.add_paragraph("{%p for m in missing %}")
+    document.add_paragraph("・{{ m.name }}：{{ m.state }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("すべての部署から提出がありました。")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if indicators %}")
+    document.add_paragraph("指標の達成状況", style="Heading 2")
+    _loop_table(
+        document,
+        [
+            Column("{{ initiative_label }}", "{{ ind.initiative }}", 70),
+            Column("指標", "{{ ind.indicator }}", 60),
+            Column("単位", "{{ ind.unit }}", 14),
+            Column("現状値", "{{ ind.baseline }}", 22),
+            Column("前年度", "{{ ind.previous }}", 22),
+            Column("目標", "{{ ind.target }}", 22),
+            Column("実績", "{{ ind.actual }}", 22),
+            Column("達成率", "{{ ind.rate }}", 20),
+            Column("前年度比", "{{ ind.yoy }}", 20),
+            Column("傾向", "{{ ind.trend }}", 18),
+            Column("数値から見た評価", "{{ ind.implied_grade }}", 24),
+        ],
+        "indicators",
+        "ind",
+    )
+    document.add_paragraph("{%p endif %}")
+
+
+def _overview(document: Any) -> None:
+    document.add_paragraph("{%p if overview %}")
+    heading = document.add_paragraph("計画の概要", style="Heading 1")
+    heading.paragraph_format.page_break_before = True
+    document.add_paragraph("基本理念", style="Heading 2")
+    document.add_paragraph("{{ overview.philosophy }}")
+    document.add_paragraph("現状と課題", style="Heading 2")
+    document.add_paragraph("{%p for item in overview.issues %}")
+    document.add_paragraph("・{{ item }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("基本方針", style="Heading 2")
+    document.add_paragraph("{%p for item in overview.policies %}")
+    document.add_paragraph("{{ loop.index }}．{{ item }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("重点的に取り組む項目", style="Heading 2")
+    document.add_paragraph("{%p for item in overview.priorities %}")
+    document.add_paragraph("◎ {{ item }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endif %}")
+
+
+def _set_fonts(document: Any) -> None:
     for style_name in ("Normal", "Table Grid", "Heading 1", "Heading 2", "Title"):
         style = document.styles[style_name]
         style.font.name = FONT if style_name in ("Normal", "Table Grid") else GOTHIC
@@ -55,23 +348,23 @@ def _set_fonts(document: Document) -> None:
     document.styles["Normal"].font.size = Pt(8)
 
 
-def _repeat_header(row: object) -> None:
-    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+def _repeat_header(row: Any) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     tr_pr.append(header)
 
 
-def _shade(cell: object, color: str) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+def _shade(cell: Any, color: str) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:fill"), color)
     tc_pr.append(shading)
 
 
-def _page_number(paragraph: object) -> None:
-    run = paragraph.add_run()  # type: ignore[attr-defined]
+def _page_number(paragraph: Any) -> None:
+    run = paragraph.add_run()
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
         if kind:
             element = OxmlElement("w:fldChar")
@@ -83,186 +376,97 @@ def _page_number(paragraph: object) -> None:
         run._r.append(element)
 
 
-def _loop_table(document: Document, headers: list[str], cells: list[str], loop: str) -> None:
-    table = document.add_table(rows=3, cols=len(headers))
+def _table(document: Any, columns: list[Column], rows: int) -> Any:
+    table = document.add_table(rows=rows, cols=len(columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, text in enumerate(headers):
-        cell = table.rows[0].cells[i]
-        cell.text = text
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _shade(cell, "D9E1F2")
-    _repeat_header(table.rows[0])
-    table.rows[1].cells[0].text = "{%tr for row in " + loop + " %}"
-    for i, text in enumerate(cells):
-        table.rows[2].cells[i].text = text
-    row = table.add_row()
-    row.cells[0].text = "{%tr endfor %}"
-
-
-def _grouped_table(document: Document, columns: list[tuple[str, str, int]]) -> None:
-    """Add a table: header row, then per 目標 a merged group row followed by its rows."""
-    table = document.add_table(rows=7, cols=len(columns))
-    table.style = "Table Grid"
     table.autofit = False
-    for i, (header, _, width) in enumerate(columns):
-        table.columns[i].width = Mm(width)
+    for i, column in enumerate(columns):
+        table.columns[i].width = Mm(column.width)
         for row in table.rows:
-            row.cells[i].width = Mm(width)
+            row.cells[i].width = Mm(column.width)
         cell = table.rows[0].cells[i]
-        cell.text = header
+        cell.text = column.header
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _shade(cell, "D9E1F2")
     _repeat_header(table.rows[0])
+    return table
+
+
+def _loop_table(document: Any, columns: list[Column], source: str, variable: str = "row") -> None:
+    table = _table(document, columns, rows=4)
+    table.rows[1].cells[0].text = "{%tr for " + variable + " in " + source + " %}"
+    for i, column in enumerate(columns):
+        table.rows[2].cells[i].text = column.body
+    table.rows[3].cells[0].text = "{%tr endfor %}"
+
+
+def _grouped_table(document: Any, layout: Layout) -> None:
+    columns = layout.columns
+    table = _table(document, columns, rows=7)
     table.rows[1].cells[0].text = "{%tr for target in goal.targets %}"
     group = table.rows[2].cells[0].merge(table.rows[2].cells[len(columns) - 1])
-    group.text = "{{ target.label }}"
+    group.text = layout.group_label or ""
     _shade(group, "F2F2F2")
     table.rows[3].cells[0].text = "{%tr for row in target.rows %}"
-    for i, (_, body, _) in enumerate(columns):
-        table.rows[4].cells[i].text = body
+    for i, column in enumerate(columns):
+        table.rows[4].cells[i].text = column.body
     table.rows[5].cells[0].text = "{%tr endfor %}"
     table.rows[6].cells[0].text = "{%tr endfor %}"
 
 
-def build_hyoka_docx(path: Path) -> None:
-    """Write the 評価シート Word template (A3 landscape, one table per 基本目標)."""
-    document = Document()
-    _set_fonts(document)
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Mm(420), Mm(297)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Mm(12))
-    header = section.header.paragraphs[0]
-    header.text = "{{ document_number }}"
-    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _page_number(footer)
-
-    document.add_paragraph("{{ municipality }}　{{ plan_name }}", style="Title")
-    document.add_paragraph("{{ fiscal_year }}年度　{{ title }}", style="Heading 1")
-    document.add_paragraph("{{ committee }} 資料", style="Normal")
-    document.add_paragraph("評価の集計", style="Heading 2")
-    _loop_table(
-        document,
-        ["{{ levels[0] }}", "評価の内訳", "件数"],
-        ["{{ row.title }}", "{{ row.breakdown }}", "{{ row.total }}"],
-        "goals",
-    )
-    _loop_table(
-        document,
-        ["評価", "内容", "件数", "割合"],
-        [
-            "{{ row.code }}",
-            "{{ row.label }}{{ row.criterion }}",
-            "{{ row.count }}",
-            "{{ row.share }}",
-        ],
-        "grade_totals",
-    )
-    document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
-
-    document.add_paragraph("提出状況", style="Heading 2")
-    document.add_paragraph("{%p if missing %}")
-    document.add_paragraph("次の部署の提出が済んでいません（{{ missing|length }} 部署）。")
-    document.add_paragraph("{%p for m in missing %}")
-    document.add_paragraph("・{{ m.name }}：{{ m.state }}")
-    document.add_paragraph("{%p endfor %}")
-    document.add_paragraph("{%p else %}")
-    document.add_paragraph("すべての部署から提出がありました。")
-    document.add_paragraph("{%p endif %}")
-
-    document.add_paragraph("{%p if indicators %}")
-    document.add_paragraph("指標の推移", style="Heading 2")
-    _loop_table(
-        document,
-        [
-            "{{ initiative_label }}",
-            "指標",
-            "単位",
-            "現状値",
-            "{{ previous_year }}年度",
-            "{{ fiscal_year }}年度目標",
-            "{{ fiscal_year }}年度実績",
-            "達成率",
-            "前年度比",
-        ],
-        [
-            "{{ row.initiative }}",
-            "{{ row.indicator }}",
-            "{{ row.unit }}",
-            "{{ row.baseline }}",
-            "{{ row.previous }}",
-            "{{ row.target }}",
-            "{{ row.actual }}",
-            "{{ row.rate }}",
-            "{{ row.yoy }}",
-        ],
-        "indicators",
-    )
-    document.add_paragraph("{%p endif %}")
-
-    document.add_paragraph("{%p for goal in goals %}")
-    heading = document.add_paragraph(
-        "{{ levels[0] }}　{{ goal.title }}　／　{{ levels[1] }}　{{ goal.section }}",
-        style="Heading 1",
-    )
-    heading.paragraph_format.page_break_before = True
-    _grouped_table(document, HYOKA_COLUMNS)
-    document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
-    document.add_paragraph("{%p endfor %}")
-    document.core_properties.author = "shiryo"
-    document.save(str(path))
-    path.write_bytes(normalise_package(path.read_bytes()))
-
-
-def build_hyoka_xlsx(path: Path) -> None:
-    """Write the 評価シート Excel template: one styled sheet the renderer copies per goal."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "様式"
-    thin = Side(style="thin", color="808080")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    sheet["A1"] = "（基本目標）"
-    sheet["A1"].font = Font(name=GOTHIC, size=14, bold=True)
-    sheet["A2"] = "（分野別計画）"
-    sheet["A2"].font = Font(name=GOTHIC, size=11)
-    sheet["A3"] = "（評価の指標）"
-    sheet["A3"].font = Font(name=GOTHIC, size=9)
-    for col, (_, _, width) in enumerate([("目標", "", 32), *HYOKA_COLUMNS], start=1):
-        header = sheet.cell(row=4, column=col, value="（見出し）")
-        header.font = Font(name=GOTHIC, size=10, bold=True)
-        header.fill = PatternFill("solid", fgColor="D9E1F2")
-        header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        header.border = border
-        body = sheet.cell(row=5, column=col, value="（本文）")
-        body.font = Font(name=FONT, size=9)
-        body.alignment = Alignment(vertical="top", wrap_text=True)
-        body.border = border
-        sheet.column_dimensions[header.column_letter].width = round(width * 0.5, 1)
-    summary = workbook.create_sheet("集計")
-    summary["A1"] = "（表題）"
-    summary["A1"].font = Font(name=GOTHIC, size=14, bold=True)
-    for col in range(1, 8):
-        cell = summary.cell(row=3, column=col, value="（見出し）")
+def _header_row(sheet: Worksheet, row: int, texts: list[str], widths: list[float]) -> None:
+    for col, (text, width) in enumerate(zip(texts, widths, strict=True), start=1):
+        cell = sheet.cell(row=row, column=col, value=text)
         cell.font = Font(name=GOTHIC, size=10, bold=True)
-        cell.fill = PatternFill("solid", fgColor="D9E1F2")
-        cell.border = border
-        body = summary.cell(row=4, column=col, value="（本文）")
-        body.font = Font(name=FONT, size=10)
-        body.border = border
-    summary.column_dimensions["A"].width = 40
-    workbook.properties.creator = "shiryo"
-    workbook.save(str(path))
-    path.write_bytes(normalise_package(path.read_bytes()))
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BORDER
+        sheet.column_dimensions[get_column_letter(col)].width = round(width, 1)
+
+
+def _body_row(sheet: Worksheet, row: int, texts: list[str]) -> None:
+    for col, text in enumerate(texts, start=1):
+        cell = sheet.cell(row=row, column=col, value=text)
+        cell.font = Font(name=FONT, size=9)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        cell.border = _BORDER
+
+
+def _page_setup(sheet: Worksheet, a3: bool) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A3 if a3 else sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddHeader.right.text = "{{ document_number }}"
+    sheet.oddFooter.center.text = "&P / &N"
+
+
+def _indicator_years(plan: Plan) -> list[int]:
+    from tasks.demo import load_demo
+
+    preset = next(name for name in list_presets() if load_plan(name) == plan)
+    demo = load_demo(preset)
+    years = {h.fiscal_year for h in demo.history} | {demo.previous_year, demo.fiscal_year}
+    return sorted(years)
+
+
+def build_all() -> list[Path]:
+    """Build the templates of every preset whose layout is known; return the folders."""
+    written = []
+    for name in list_presets():
+        plan = load_plan(name)
+        layout_name = Path(plan.report.docx_template).parent.name
+        layout = LAYOUTS[layout_name](plan)
+        folder = HERE / layout_name
+        folder.mkdir(exist_ok=True)
+        build_docx(plan, layout, HERE / plan.report.docx_template)
+        build_xlsx(plan, layout, HERE / plan.report.xlsx_template)
+        written.append(folder)
+    return written
 
 
 if __name__ == "__main__":
-    target = HERE / "hyoka"
-    target.mkdir(exist_ok=True)
-    build_hyoka_docx(target / "shiryo.docx")
-    build_hyoka_xlsx(target / "shiryo.xlsx")
-    print(f"wrote {target}")
+    for folder in build_all():
+        print(f"wrote {folder}")

@@ -1,0 +1,456 @@
+"""A corpus of hostile and broken submissions, built in code from a real filled-in workbook.
+
+Each case is a function from the bytes of a genuine submission (``tests.helpers.filled_workbook``
+for 地域総務課) to the bytes of the hostile file, made by rewriting the parts of its zip the
+way a broken tool, a careless edit or an attacker would. The workbook written by openpyxl has
+the main sheet in ``sheet1.xml``, the indicators in ``sheet2.xml``, the identity in
+``sheet3.xml``, inline strings and no shared strings; the input cells are I6:M8.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import struct
+import zipfile
+from collections.abc import Callable
+
+from openpyxl import load_workbook
+
+MAIN = "xl/worksheets/sheet1.xml"
+IDENTITY = "xl/worksheets/sheet3.xml"
+WORKBOOK = "xl/workbook.xml"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+CONTENT_TYPES = "[Content_Types].xml"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BOMB_BYTES = 60 * 1024 * 1024  # past read.MAX_EXPANDED_BYTES
+_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+# --- Rewriting a package ---
+
+
+def parts_of(data: bytes) -> dict[str, bytes]:
+    """Return every part of a zip by name, in order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def pack(
+    parts: dict[str, bytes],
+    stored: frozenset[str] = frozenset(),
+    compression: dict[str, int] | None = None,
+    level: int = 6,
+) -> bytes:
+    """Return a zip of ``parts``: deflated unless named in ``stored`` or ``compression``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, content in parts.items():
+            method = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+            method = (compression or {}).get(name, method)
+            archive.writestr(name, content, compress_type=method)
+    return out.getvalue()
+
+
+def edit(base: bytes, name: str, change: Callable[[bytes], bytes], **options: object) -> bytes:
+    """Return ``base`` with one part rewritten by ``change``."""
+    parts = parts_of(base)
+    parts[name] = change(parts[name])
+    return pack(parts, **options)  # type: ignore[arg-type]
+
+
+def sub(pattern: bytes, replacement: bytes, content: bytes) -> bytes:
+    """Return ``content`` with ``pattern`` replaced once; fail loudly if it is not there."""
+    changed, count = re.subn(pattern, replacement, content, count=1, flags=re.DOTALL)
+    assert count == 1, pattern
+    return changed
+
+
+def cell(ref: str, inner: bytes, kind: bytes = b"") -> Callable[[bytes], bytes]:
+    """Return a change that replaces the cell ``ref`` of a sheet with new contents."""
+    attrs = b' t="' + kind + b'"' if kind else b""
+    pattern = rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)'
+    new = b'<c r="' + ref.encode() + b'" s="4"' + attrs + b">" + inner + b"</c>"
+    return lambda xml: sub(pattern, new, xml)
+
+
+def add_part(
+    parts: dict[str, bytes], name: str, content: bytes, content_type: str, rel_type: str
+) -> None:
+    """Add a part to a package with its content type and a relationship from the workbook."""
+    parts[name] = content
+    parts[CONTENT_TYPES] = sub(
+        rb"</Types>",
+        f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>'.encode(),
+        parts[CONTENT_TYPES],
+    )
+    target = name.removeprefix("xl/")
+    parts[WORKBOOK_RELS] = sub(
+        rb"</Relationships>",
+        f'<Relationship Id="rId{len(parts)}" Type="{_RELS}/{rel_type}" Target="{target}"/>'
+        "</Relationships>".encode(),
+        parts[WORKBOOK_RELS],
+    )
+
+
+def declare_size(data: bytes, name: str, size: int) -> bytes:
+    """Return the zip with the uncompressed size of ``name`` rewritten in both its headers."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    patched = bytearray(data)
+    struct.pack_into("<I", patched, info.header_offset + 22, size)  # local file header
+    at = patched.find(b"PK\x01\x02")
+    while at != -1:
+        length = struct.unpack_from("<H", patched, at + 28)[0]
+        if patched[at + 46 : at + 46 + length] == name.encode():
+            struct.pack_into("<I", patched, at + 24, size)  # central directory entry
+            return bytes(patched)
+        at = patched.find(b"PK\x01\x02", at + 4)
+    raise AssertionError(name)
+
+
+def _sheet_state(name: str, state: bytes) -> Callable[[bytes], bytes]:
+    return lambda xml: sub(
+        rb'(<sheet [^>]*name="' + name.encode("ascii", "xmlcharrefreplace") + rb'"[^>]*state=")'
+        rb'[^"]*',
+        rb"\g<1>" + state,
+        xml,
+    )
+
+
+# --- Not a workbook at all ---
+
+
+def empty(base: bytes) -> bytes:
+    """A 0-byte file (a failed upload or copy)."""
+    return b""
+
+
+def truncated_zip(base: bytes) -> bytes:
+    """The first half of a real submission: the zip's directory at the end is gone."""
+    return base[: len(base) // 2]
+
+
+def random_bytes(base: bytes) -> bytes:
+    """Noise of the same size as a real submission."""
+    return random.Random(2021).randbytes(len(base))
+
+
+def csv_renamed(base: bytes) -> bytes:
+    """A CSV saved by Japanese Excel (Shift_JIS) and renamed to .xlsx."""
+    return "事業ID,評価\ni049,A\n".encode("cp932")
+
+
+def ole_compound_file(base: bytes) -> bytes:
+    """A legacy .xls or a password-encrypted .xlsx: both are OLE compound files."""
+    return OLE_MAGIC + bytes(504) + random.Random(7).randbytes(4096)
+
+
+def ods_renamed(base: bytes) -> bytes:
+    """An OpenDocument spreadsheet renamed to .xlsx (calamine would read it unguarded)."""
+    content = (
+        b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">'
+        b"<office:body><office:spreadsheet/></office:body></office:document-content>"
+    )
+    return pack(
+        {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": content},
+        stored=frozenset({"mimetype"}),
+    )
+
+
+# --- Active content and references out of the file ---
+
+
+def vba_project(base: bytes) -> bytes:
+    """A workbook carrying a VBA project (xl/vbaProject.bin)."""
+    parts = parts_of(base)
+    add_part(
+        parts,
+        "xl/vbaProject.bin",
+        OLE_MAGIC + bytes(504),
+        "application/vnd.ms-office.vbaProject",
+        "vbaProject",
+    )
+    return pack(parts)
+
+
+def xlsm_content_type(base: bytes) -> bytes:
+    """A macro-enabled workbook (.xlsm content type) renamed to .xlsx, with no VBA part."""
+    return edit(
+        base,
+        CONTENT_TYPES,
+        lambda xml: sub(
+            rb"spreadsheetml\.sheet\.main\+xml",
+            b"ms-excel.sheet.macroEnabled.main+xml",
+            xml,
+        ),
+    )
+
+
+def external_link(base: bytes) -> bytes:
+    """A link to another workbook (xl/externalLinks), as left by a copy from another file."""
+    parts = parts_of(base)
+    add_part(
+        parts,
+        "xl/externalLinks/externalLink1.xml",
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        b' xmlns:r="' + _RELS.encode() + b'"><externalBook r:id="rId1"/></externalLink>',
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml",
+        "externalLink",
+    )
+    parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="' + _RELS.encode() + b'/externalLinkPath"'
+        b' Target="file:///C:/secret/other.xlsx" TargetMode="External"/></Relationships>'
+    )
+    return pack(parts)
+
+
+_XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+def xxe_in_sheet(base: bytes) -> bytes:
+    """An external entity in the main sheet, used in an input cell."""
+    return edit(
+        base,
+        MAIN,
+        lambda xml: _XXE + cell("I6", b"<is><t>&xxe;</t></is>", b"inlineStr")(xml),
+    )
+
+
+def xxe_in_shared_strings(base: bytes) -> bytes:
+    """An external entity in the shared strings, used by an input cell."""
+    parts = parts_of(base)
+    add_part(
+        parts,
+        "xl/sharedStrings.xml",
+        _XXE + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        b' count="1" uniqueCount="1"><si><t>&xxe;</t></si></sst>',
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
+        "sharedStrings",
+    )
+    parts[MAIN] = cell("I6", b"<v>0</v>", b"s")(parts[MAIN])
+    return pack(parts)
+
+
+def billion_laughs(base: bytes) -> bytes:
+    """Nested entities that expand to 10⁹ "lol"s, in the main sheet."""
+    entities = b'<!ENTITY lol0 "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (n, b"&lol%d;" % (n - 1) * 10) for n in range(1, 10)
+    )
+    doctype = b'<?xml version="1.0"?><!DOCTYPE x [' + entities + b"]>"
+    return edit(
+        base, MAIN, lambda xml: doctype + cell("I6", b"<is><t>&lol9;</t></is>", b"inlineStr")(xml)
+    )
+
+
+# --- Zip bombs and other excess ---
+
+
+def _padded(xml: bytes, size: int, filler: bytes = b" ") -> bytes:
+    return sub(rb"<sheetData>", b"<sheetData>" + filler * size, xml)
+
+
+def zip_bomb(base: bytes) -> bytes:
+    """A main sheet that honestly declares and inflates to 60 MB (whitespace, ~1000:1)."""
+    return edit(base, MAIN, lambda xml: _padded(xml, BOMB_BYTES), level=1)
+
+
+def zip_bomb_lying_header(base: bytes) -> bytes:
+    """The same bomb with headers that declare the sheet's original, small size."""
+    size = len(parts_of(base)[MAIN])
+    return declare_size(zip_bomb(base), MAIN, size)
+
+
+def lying_header_low_ratio(base: bytes, size: int = 2 * 1024 * 1024) -> bytes:
+    """A "picture" of ``size`` bytes of four-letter noise (deflates only ~4:1, so no ratio
+    alarm) whose headers declare 1 KB: only reading with a byte cap can stop it."""
+    noise = random.Random(3).randbytes(size).translate(bytes(b"ACGT"[n % 4] for n in range(256)))
+    parts = parts_of(base)
+    parts["xl/media/image1.png"] = noise
+    return declare_size(pack(parts, level=1), "xl/media/image1.png", 1024)
+
+
+def whitespace_padded(base: bytes) -> bytes:
+    """A main sheet padded with 8 MB of whitespace between its elements, deflated."""
+    return edit(base, MAIN, lambda xml: _padded(xml, 4 * 1024 * 1024, b"\r\n"))
+
+
+def whitespace_padded_stored(base: bytes) -> bytes:
+    """The same padding stored uncompressed: an 8 MB file that is a valid workbook."""
+    return edit(
+        base,
+        MAIN,
+        lambda xml: _padded(xml, 4 * 1024 * 1024, b"\r\n"),
+        stored=frozenset({MAIN}),
+    )
+
+
+def too_many_entries(base: bytes) -> bytes:
+    """3,000 extra empty parts in the zip."""
+    parts = parts_of(base)
+    parts.update({f"customXml/item{n}.bin": b"" for n in range(3000)})
+    return pack(parts, level=1)
+
+
+def corrupt_part(base: bytes) -> bytes:
+    """Bytes flipped in the middle of the main sheet's deflated data (a bad disk or upload)."""
+    info = zipfile.ZipFile(io.BytesIO(base)).getinfo(MAIN)
+    names = struct.unpack_from("<HH", base, info.header_offset + 26)
+    start = info.header_offset + 30 + sum(names) + info.compress_size // 2
+    broken = bytearray(base)
+    broken[start : start + 16] = bytes(b ^ 0xFF for b in broken[start : start + 16])
+    return bytes(broken)
+
+
+def bzip2_part(base: bytes) -> bytes:
+    """The main sheet compressed with bzip2, which Excel never writes."""
+    return pack(parts_of(base), compression={MAIN: zipfile.ZIP_BZIP2})
+
+
+# --- Sheets too large for a form ---
+
+_FAR_ROW = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+
+
+def far_cell(base: bytes) -> bytes:
+    """One value in XFD1048576 of the main sheet (calamine would allocate 17 billion cells)."""
+    return edit(base, MAIN, lambda xml: sub(rb"</sheetData>", _FAR_ROW + b"</sheetData>", xml))
+
+
+def far_cell_and_dimension(base: bytes) -> bytes:
+    """The same value, and the sheet's dimension claiming A1:XFD1048576."""
+    return edit(
+        far_cell(base),
+        MAIN,
+        lambda xml: sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml),
+    )
+
+
+def many_cells(base: bytes) -> bytes:
+    """Two million empty cells, all within A1:BL5000, in the main sheet."""
+    letters = [chr(65 + n) for n in range(26)] + [f"A{chr(65 + n)}" for n in range(26)]
+    columns = [c.encode() for c in letters + [f"B{chr(65 + n)}" for n in range(12)]]
+    rows = b"".join(
+        b'<row r="%d">' % r + b"".join(b'<c r="%s%d"/>' % (c, r) for c in columns) + b"</row>"
+        for r in range(9, 5000)
+    )
+    return edit(
+        base, MAIN, lambda xml: sub(rb"</sheetData>", rows * 7 + b"</sheetData>", xml), level=1
+    )
+
+
+# --- What people do to cells and sheets ---
+
+
+def formulas(base: bytes) -> bytes:
+    """Formulas in input cells: =1+1 with and without a cached value, =HYPERLINK, shared."""
+    changes = [
+        cell("K6", b"<f>1+1</f><v>2</v>"),
+        cell("K7", b"<f>1+1</f>"),
+        cell("K8", b'<f>HYPERLINK("http://example.com/","A")</f><v>A</v>', b"str"),
+        cell("L6", b'<f t="shared" ref="L6:L7" si="0">K6</f><v>2</v>'),
+        cell("L7", b'<f t="shared" si="0"/><v>2</v>'),
+    ]
+
+    def apply(xml: bytes) -> bytes:
+        for change in changes:
+            xml = change(xml)
+        return xml
+
+    return edit(base, MAIN, apply)
+
+
+def control_characters(base: bytes) -> bytes:
+    """Control characters in a text, escaped the way Excel writes them (_x0007_)."""
+    return edit(
+        base,
+        MAIN,
+        cell("I6", "<is><t>計画_x0007_の記入_x001B_です</t></is>".encode(), b"inlineStr"),
+    )
+
+
+def merged_input_cells(base: bytes) -> bytes:
+    """Input cells I6:J7 merged into one."""
+    return edit(
+        base,
+        MAIN,
+        lambda xml: sub(
+            rb"<dataValidations",
+            b'<mergeCells count="1"><mergeCell ref="I6:J7"/></mergeCells><dataValidations',
+            xml,
+        ),
+    )
+
+
+def main_renamed(base: bytes) -> bytes:
+    """The main sheet renamed to Sheet1."""
+    return edit(
+        base,
+        WORKBOOK,
+        lambda xml: sub(rb'name="[^"]*" sheetId="1"', b'name="Sheet1" sheetId="1"', xml),
+    )
+
+
+def main_hidden(base: bytes) -> bytes:
+    """The main sheet hidden."""
+    return edit(
+        base, WORKBOOK, lambda xml: sub(rb'(sheetId="1" state=")visible', rb"\1hidden", xml)
+    )
+
+
+def identity_visible(base: bytes) -> bytes:
+    """The very hidden identity sheet made visible."""
+    return edit(base, WORKBOOK, lambda xml: sub(rb'state="veryHidden"', b'state="visible"', xml))
+
+
+def identity_deleted(base: bytes) -> bytes:
+    """The identity sheet deleted: gone from the workbook, its part and relationship too."""
+    parts = parts_of(base)
+    parts[WORKBOOK] = sub(rb'<sheet [^>]*name="_shiryo"[^>]*/>', b"", parts[WORKBOOK])
+    parts[WORKBOOK_RELS] = sub(
+        rb'<Relationship [^>]*sheet3\.xml"[^>]*/>', b"", parts[WORKBOOK_RELS]
+    )
+    parts[CONTENT_TYPES] = sub(
+        rb'<Override PartName="/xl/worksheets/sheet3\.xml"[^>]*/>', b"", parts[CONTENT_TYPES]
+    )
+    del parts[IDENTITY]
+    return pack(parts)
+
+
+def zero_sheets(base: bytes) -> bytes:
+    """A workbook whose sheet list is empty."""
+
+    def strip(xml: bytes) -> bytes:
+        xml = sub(rb"<definedNames>.*</definedNames>", b"", xml)
+        return sub(rb"<sheets>.*</sheets>", b"<sheets/>", xml)
+
+    return edit(base, WORKBOOK, strip)
+
+
+def strict_ooxml(base: bytes) -> bytes:
+    """The workbook saved as Strict Open XML (other namespaces and relationship types)."""
+    parts = {
+        name: content.replace(
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ).replace(
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        )
+        for name, content in parts_of(base).items()
+    }
+    return pack(parts)
+
+
+def extra_rows_and_sheet(base: bytes) -> bytes:
+    """A note typed in the rows below the data, and a sheet of notes added."""
+    workbook = load_workbook(io.BytesIO(base))
+    sheet = workbook.worksheets[0]
+    sheet.cell(row=12, column=1, value="メモ")
+    sheet.cell(row=12, column=10, value="来年度に見直し")
+    notes = workbook.create_sheet("メモ")
+    notes["A1"] = "課内の作業メモ"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,122 @@
+"""The whole demo cycle on S3 (moto's server over HTTP): the same outcomes as on a folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from openpyxl import load_workbook
+
+from flows.demo import demo_cycle
+from tasks.demo import load_demo
+from tasks.plan import Plan
+from tasks.storage import S3Storage, open_storage
+
+PRESET = "niigata-minami"
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One demo run: the keys it reported and every object it left in the workspace."""
+
+    workspace: str
+    outputs: list[str]
+    objects: dict[str, bytes]
+
+
+def _run_demo(workspace: str) -> DemoRun:
+    """Run the demo flow into ``workspace`` and read back everything through the storage."""
+    outputs = demo_cycle(PRESET, workspace)
+    storage = open_storage(workspace)
+    objects = {o.key: storage.read_bytes(o.key) for o in storage.list("")}
+    return DemoRun(workspace=workspace, outputs=outputs, objects=objects)
+
+
+@pytest.fixture(scope="module")
+def s3_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """Run the demo once into a fresh bucket on moto's S3 server, over HTTP."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    no_config = tmp_path_factory.mktemp("aws") / "none"
+    # Module scope runs before the autouse clean_environment: scrub AWS_* here as it does.
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            for name in [n for n in os.environ if n.startswith("AWS_")]:
+                env.delenv(name)
+            env.setenv("AWS_ACCESS_KEY_ID", "testing")
+            env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+            env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+            env.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+            env.setenv("AWS_CONFIG_FILE", str(no_config))
+            env.setenv("AWS_SHARED_CREDENTIALS_FILE", str(no_config))
+            bucket = f"shiryo-cycle-{uuid.uuid4().hex[:12]}"
+            boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+            return _run_demo(f"s3://{bucket}/ws")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def folder_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """Run the same demo once into a fresh folder, for comparison."""
+    return _run_demo(str(tmp_path_factory.mktemp("demo-folder")))
+
+
+def _broken_department() -> str:
+    broken = load_demo(PRESET).broken
+    assert broken is not None
+    return broken.department
+
+
+def test_it_runs_the_cycle_in_the_bucket(s3_run: DemoRun) -> None:
+    """It is opened as S3 storage and returns the two 資料 under reports/2021."""
+    assert isinstance(open_storage(s3_run.workspace), S3Storage)
+    assert [Path(key).suffix for key in s3_run.outputs] == [".docx", ".xlsx"]
+    assert all(key.startswith("reports/2021/") for key in s3_run.outputs)
+    assert set(s3_run.outputs) <= set(s3_run.objects)
+
+
+def test_the_ledger_accepts_all_but_the_broken_file(s3_run: DemoRun, minami: Plan) -> None:
+    """It accepts every department's file except the one with mistakes, which it rejects."""
+    ledger = json.loads(s3_run.objects["ledger/2021.json"])
+    statuses = {e["department_id"]: e["status"] for e in ledger["entries"]}
+    broken = _broken_department()
+    assert statuses == {
+        d.id: "rejected" if d.id == broken else "accepted" for d in minami.departments
+    }
+
+
+def test_the_broken_file_gets_its_feedback_under_feedback(s3_run: DemoRun) -> None:
+    """It writes one 差戻し票, in the broken department's feedback folder, naming cells."""
+    feedback = [key for key in s3_run.objects if key.startswith("feedback/")]
+    assert len(feedback) == 1
+    (key,) = feedback
+    assert key.startswith(f"feedback/2021/{_broken_department()}/") and key.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(s3_run.objects[key])).active
+    findings = {(r[1], r[2], r[3]) for r in sheet.iter_rows(min_row=5, values_only=True)}
+    assert ("要修正", "評価シート", "K8") in findings
+
+
+def test_it_writes_the_same_keys_as_the_folder_run(s3_run: DemoRun, folder_run: DemoRun) -> None:
+    """It lays out the bucket exactly as the folder: the same keys, the same outputs."""
+    assert sorted(s3_run.objects) == sorted(folder_run.objects)
+    assert s3_run.outputs == folder_run.outputs
+
+
+def test_the_shiryo_are_byte_identical_to_the_folder_runs(
+    s3_run: DemoRun, folder_run: DemoRun
+) -> None:
+    """It renders the same .docx and .xlsx bytes from S3 as from a folder."""
+    reports = [key for key in folder_run.objects if key.startswith("reports/2021/")]
+    assert sorted(Path(key).suffix for key in reports) == [".docx", ".xlsx"]
+    for key in reports:
+        assert s3_run.objects[key] == folder_run.objects[key], key
