@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -21,56 +22,52 @@ for _name, _value in (
 
 app = typer.Typer(help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True)
 
-Workspace = Annotated[Path, typer.Option("--workspace", "-w", help="作業フォルダ")]
+Workspace = Annotated[
+    str, typer.Option("--workspace", "-w", help="作業フォルダ、または s3://バケット/接頭辞")
+]
 Config = Annotated[str, typer.Option("--config", "-c", help="プリセット名または plan.yaml")]
+Year = Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")]
 DEFAULT_PRESET = "niigata-minami"
 
 
 @app.command()
 def demo(
-    workspace: Workspace = Path("demo-workspace"),
+    workspace: Workspace = "demo-workspace",
     preset: Annotated[str, typer.Option(help="プリセット名")] = DEFAULT_PRESET,
 ) -> None:
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.demo import demo_cycle
 
-    workspace.mkdir(parents=True, exist_ok=True)
-    outputs = demo_cycle(preset, str(workspace.resolve()))
-    _report(workspace, outputs)
+    location = _location(workspace)
+    _report(location, _guarded(lambda: demo_cycle(preset, location)))
 
 
 @app.command()
-def run(
-    year: Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")],
-    workspace: Workspace = Path("workspace"),
-    config: Config = DEFAULT_PRESET,
-) -> None:
+def run(year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
     from flows.annual_cycle import annual_cycle
 
-    outputs = annual_cycle(year, config, str(workspace.resolve()))
-    _report(workspace, outputs)
+    location = _location(workspace)
+    _report(location, _guarded(lambda: annual_cycle(year, config, location)))
 
 
 @app.command()
 def template(
-    year: Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")],
-    workspace: Workspace = Path("workspace"),
-    config: Config = DEFAULT_PRESET,
+    year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET
 ) -> None:
     """各部署に配布する調査票を outgoing/ に作成します。"""
     from flows.annual_cycle import call_for_submissions
+    from tasks.storage import open_storage
 
-    for key in call_for_submissions(year, config, str(workspace.resolve())):
-        typer.echo(workspace / key)
+    location = _location(workspace)
+    keys = _guarded(lambda: call_for_submissions(year, config, location))
+    storage = open_storage(location)
+    for key in keys:
+        typer.echo(storage.describe(key))
 
 
 @app.command()
-def status(
-    year: Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")],
-    workspace: Workspace = Path("workspace"),
-    config: Config = DEFAULT_PRESET,
-) -> None:
+def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET) -> None:
     """部署ごとの提出状況（未提出・差戻し中・期限超過）を表示します。"""
     import datetime as dt
 
@@ -79,9 +76,12 @@ def status(
     from tasks.status import build_status_rows, format_status_table
     from tasks.storage import open_storage
 
-    plan = plan_for_year(load_plan(config), year)
-    ledger = load_ledger(open_storage(str(workspace)), year)
-    typer.echo(format_status_table(build_status_rows(plan, ledger, dt.date.today())))
+    def table() -> str:
+        plan = plan_for_year(load_plan(config), year)
+        ledger = load_ledger(open_storage(_location(workspace)), year)
+        return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
+
+    typer.echo(_guarded(table))
 
 
 @app.command()
@@ -94,12 +94,33 @@ def presets() -> None:
         typer.echo(f"{name}\t{plan.municipality}\t{plan.report.title}")
 
 
-def _report(workspace: Path, outputs: list[str]) -> None:
+T = TypeVar("T")
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; a ShiryoError ends the command with its message, not a traceback."""
+    from tasks.errors import ShiryoError
+
+    try:
+        return action()
+    except ShiryoError as err:
+        typer.echo(f"エラー: {err}", err=True)
+        raise typer.Exit(2) from err
+
+
+def _location(workspace: str) -> str:
+    return workspace if workspace.startswith("s3://") else str(Path(workspace).resolve())
+
+
+def _report(location: str, outputs: list[str]) -> None:
+    from tasks.storage import open_storage
+
+    storage = open_storage(location)
     typer.echo("\n資料:")
     for key in outputs:
-        typer.echo(f"  {workspace / key}")
-    feedback = sorted((workspace / "feedback").rglob("*.xlsx"))
+        typer.echo(f"  {storage.describe(key)}")
+    feedback = [o.key for o in storage.list("feedback") if o.key.endswith(".xlsx")]
     if feedback:
         typer.echo("差戻し票・確認結果:")
-        for path in feedback:
-            typer.echo(f"  {path}")
+        for key in feedback:
+            typer.echo(f"  {storage.describe(key)}")
