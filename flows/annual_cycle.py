@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from prefect import flow
 
+from tasks.artifacts import publish_collection_artifacts_task
 from tasks.steps import (
     CollectionSummary,
     check_pending_task,
     consolidate_year_task,
     load_plan_task,
-    publish_collection_artifacts_task,
     render_shiryo_task,
     take_intake_task,
     write_call_workbooks_task,

@@ -7,17 +7,16 @@ whole batch and returns a small summary. The pure work lives in the domain modul
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from prefect import task
-from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
-from tasks.intake import STATUS_JA, IntakeResult, collect_new_files, load_ledger, save_ledger
+from tasks.gx_context import publish_data_docs
+from tasks.intake import IntakeResult, collect_new_files, load_ledger, save_ledger
 from tasks.merge import (
     consolidate,
     load_consolidated,
@@ -31,9 +30,9 @@ from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
-from tasks.status import build_status_rows
 from tasks.storage import open_storage
 from tasks.submissions import check_submissions, record_outcome
+from tasks.validate import Finding
 from tasks.workbook import build_submission_workbook, submission_filename
 
 
@@ -56,6 +55,9 @@ class CollectionSummary:
 
     fiscal_year: int
     files: list[FileOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    data_docs: str | None = None
+    """Storage location (path or URL) of the GX Data Docs index for this run."""
 
 
 def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
@@ -110,8 +112,11 @@ def check_pending(plan: Plan, workspace: str) -> CollectionSummary:
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)
     statuses = {e.sha256: e.status for e in ledger.entries}
+    index = publish_data_docs(storage, f"datadocs/{year}")
     return CollectionSummary(
         fiscal_year=year,
+        findings=batch.findings,
+        data_docs=storage.describe(index) if index else None,
         files=[
             FileOutcome(
                 sha256=entry.sha256,
@@ -156,35 +161,6 @@ def render_shiryo(plan: Plan, workspace: str) -> list[str]:
     return sorted(outputs)
 
 
-def publish_collection_artifacts(plan: Plan, workspace: str, summary: CollectionSummary) -> None:
-    """Show the run's per-file outcomes and every department's status as UI tables."""
-    year = summary.fiscal_year
-    rows = [
-        {
-            "部署": plan.department(f.department_id).name
-            if f.department_id
-            else "（フォルダ違い）",
-            "ファイル": f.original_name,
-            "結果": STATUS_JA[f.status],
-            "要修正": f.blocking,
-            "注意": f.warnings,
-            "差戻し票": f.feedback_key or "",
-        }
-        for f in summary.files
-    ]
-    create_table_artifact(
-        key=f"files-{year}",
-        table=rows,
-        description=f"{year}年度 今回の実行で確認した提出ファイル",
-    )
-    ledger = load_ledger(open_storage(workspace), year)
-    create_table_artifact(
-        key=f"status-{year}",
-        table=build_status_rows(plan, ledger, dt.date.today()),
-        description=f"{year}年度 部署ごとの提出状況（shiryo status と同じ表）",
-    )
-
-
 def drop_demo_submissions(plan: Plan, config: str, workspace: str) -> list[str]:
     """Fill each department's call workbook with the preset's demo data, drop it in intake."""
     storage = open_storage(workspace)
@@ -227,6 +203,5 @@ take_intake_task = task(
 check_pending_task = task(name="check-submissions")(check_pending)
 consolidate_year_task = task(name="consolidate-year")(consolidate_year)
 render_shiryo_task = task(name="render-shiryo")(render_shiryo)
-publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)
 seed_demo_history_task = task(name="seed-demo-history")(seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(drop_demo_submissions)

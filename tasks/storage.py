@@ -14,6 +14,7 @@ The workspace layout, the same on every backend::
     feedback/<fy>/<department>/   feedback workbooks (差戻し票) for departments
     curated/<fy>/                 the consolidated dataset (Parquet, xlsx)
     reports/<fy>/                 the committee's 資料 (docx, xlsx)
+    datadocs/<fy>/                GX Data Docs of the validations, for the coordinator
 """
 
 from __future__ import annotations

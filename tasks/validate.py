@@ -11,16 +11,14 @@ reported and the file is still accepted.
 from __future__ import annotations
 
 import json
-import logging
-import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from tasks.errors import ConfigError
+from tasks.gx_context import RECORD_ID, run_suite
 from tasks.normalise import normalise_grade, parse_number
 from tasks.plan import REPO_ROOT, Plan, plan_hash
 from tasks.read import ReadSubmission
@@ -29,7 +27,6 @@ from tasks.workbook import IDENTITY_SHEET
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 INDICATOR_SUITE = "indicators"
 IDENTITY_SUITE = "identity"
-_RECORD_ID = "record_id"
 
 
 @dataclass(frozen=True)
@@ -123,7 +120,7 @@ def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
             )
     frames = [pd.DataFrame(rows) for rows in (identity_rows, main_rows, indicator_rows)]
     for frame in frames:
-        frame.insert(0, _RECORD_ID, range(len(frame)))
+        frame.insert(0, RECORD_ID, range(len(frame)))
     return StagedBatch(identity=frames[0], main=frames[1], indicators=frames[2])
 
 
@@ -163,25 +160,10 @@ def validate_frame(
     """
     if frame.empty:
         return []
-    from great_expectations.core import ExpectationSuite
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
-    try:
-        configs = [ExpectationConfiguration(**spec) for spec in suite_spec["expectations"]]
-        suite = ExpectationSuite(name=suite_spec.get("name", "suite"), expectations=configs)
-    except Exception as err:  # GX raises a zoo of types for a malformed expectation
-        raise ConfigError(f"suite {suite_spec.get('name')}: invalid expectation: {err}") from err
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(
-        suite,
-        expectation_parameters=parameters,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [_RECORD_ID]},
-    )
-    by_id = frame.set_index(_RECORD_ID)
+    results = run_suite(frame, suite_spec, parameters)
+    by_id = frame.set_index(RECORD_ID)
     findings: list[Finding] = []
-    for outcome in result.results:
+    for outcome in results:
         if outcome.success:
             continue
         config = outcome.expectation_config
@@ -196,7 +178,7 @@ def validate_frame(
         column = str(meta.get("column") or config.kwargs.get("column") or "")
         severity = str(getattr(config.severity, "value", config.severity) or "critical").lower()
         for item in unexpected:
-            record_id = int(item[_RECORD_ID])
+            record_id = int(item[RECORD_ID])
             row = by_id.loc[record_id]
             found_value = row[column] if column in by_id.columns else None
             sheet, cell = cell_of.get((record_id, column), (str(row["sheet"]), None))
@@ -224,7 +206,7 @@ def cell_index(
     index: dict[tuple[int, str], tuple[str | None, str | None]] = {}
     if frame.empty:
         return index
-    for record_id, sha256, sheet, row in frame[[_RECORD_ID, "sha256", "sheet", "row"]].itertuples(
+    for record_id, sha256, sheet, row in frame[[RECORD_ID, "sha256", "sheet", "row"]].itertuples(
         index=False
     ):
         read = reads[sha256][1]
@@ -265,17 +247,3 @@ def _finding_order(finding: Finding) -> tuple[str, str, int, str, str]:
 
 def _plain_number(value: float) -> str:
     return str(int(value)) if value.is_integer() else str(value)
-
-
-@cache
-def _batch_definition() -> Any:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_pandas("shiryo")
-    asset = source.add_dataframe_asset("submissions")
-    return asset.add_batch_definition_whole_dataframe("batch")

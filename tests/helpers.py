@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
+from tasks.intake import LedgerEntry
 from tasks.plan import Plan
+from tasks.storage import Storage
 from tasks.workbook import HEADER_ROW, build_submission_workbook, field_label
 
 
@@ -48,3 +50,25 @@ def cell_of(plan: Plan, workbook: Workbook, initiative_id: str, label: str) -> s
         if sheet.cell(row=r, column=1).value == initiative_id
     )
     return f"{column}{row}"
+
+
+def archive_files(
+    storage: Storage, files: Mapping[str, tuple[str | None, bytes]]
+) -> list[LedgerEntry]:
+    """Archive each (department, bytes) and return its ledger entry, named by its key."""
+    entries = []
+    for name, (department_id, data) in files.items():
+        key = f"archive/2021/{name}.xlsx"
+        storage.write_bytes(key, data)
+        entries.append(
+            LedgerEntry(
+                sha256=name,
+                department_id=department_id,
+                source_key=f"intake/2021/{department_id}/{name}.xlsx",
+                original_name=f"{name}.xlsx",
+                size=len(data),
+                received_at="2021-06-01T00:00:00+00:00",
+                archive_key=key,
+            )
+        )
+    return entries

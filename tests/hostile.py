@@ -24,7 +24,7 @@ WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 CONTENT_TYPES = "[Content_Types].xml"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-BOMB_BYTES = 60 * 1024 * 1024  # past read.MAX_EXPANDED_BYTES
+BOMB_BYTES = 60 * 1024 * 1024  # past guard_bounds.MAX_EXPANDED_BYTES
 _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 

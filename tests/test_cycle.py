@@ -160,3 +160,26 @@ def test_the_dataset_keeps_each_departments_part(demo_run: Path) -> None:
     assert set(shared.index) == {"kenko-fukushi", "shakyo"}
     assert shared.loc["kenko-fukushi", "grade"] != shared.loc["shakyo", "grade"]
     assert frame["previous_result_text"].notna().sum() > 40
+
+
+def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None:
+    """It publishes GX Data Docs and shows status, findings and a Data Docs link in the UI."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    index = demo_run / "datadocs" / "2021" / "index.html"
+    assert index.is_file() and "hyoka" in index.read_text(encoding="utf-8")
+    keys = ["status-2021", "findings-2021", "files-2021", "data-docs-2021"]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+        )
+    by_key = {a.key: a for a in artifacts}
+    assert set(by_key) == set(keys)
+    assert "地域総務課" in str(by_key["findings-2021"].data)
+    assert "評価「Ｅ」は評価の指標にありません" in str(by_key["findings-2021"].data)
+    status = json.loads(str(by_key["status-2021"].data))
+    assert {"部署": "地域総務課", "状況": "差戻し中（再提出待ち）"}.items() <= next(
+        row for row in status if row["部署"] == "地域総務課"
+    ).items()
+    assert f"({index.as_uri()})" in str(by_key["data-docs-2021"].data)

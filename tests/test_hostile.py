@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from tasks.errors import SubmissionError
-from tasks.intake import LedgerEntry
 from tasks.plan import Plan
 from tasks.read import read_submission
 from tasks.storage import FolderStorage
 from tasks.submissions import check_submissions
 from tests import hostile
-from tests.helpers import filled_workbook
+from tests.helpers import archive_files, filled_workbook
 
 Build = Callable[[bytes], bytes]
 MAIN = "評価シート"
@@ -121,7 +120,7 @@ def test_it_caps_the_bytes_it_inflates_whatever_the_headers_say(
     minami: Plan, submission: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It stops inflating at the byte cap a part that lies about its size but not its ratio."""
-    monkeypatch.setattr("tasks.read.MAX_EXPANDED_BYTES", 1024 * 1024)
+    monkeypatch.setattr("tasks.guard_bounds.MAX_EXPANDED_BYTES", 1024 * 1024)
     with pytest.raises(SubmissionError, match="展開後のサイズが上限"):
         read_submission(hostile.lying_header_low_ratio(submission), minami)
 
@@ -160,26 +159,6 @@ def test_it_reads_extra_rows_and_ignores_an_extra_sheet(minami: Plan, submission
     assert set(read.columns) == {MAIN, "指標"}
 
 
-def _entries(storage: FolderStorage, files: dict[str, tuple[str, bytes]]) -> list[LedgerEntry]:
-    """Archive each file and return its ledger entry, named by its key in ``files``."""
-    entries = []
-    for name, (department_id, data) in files.items():
-        key = f"archive/2021/{name}.xlsx"
-        storage.write_bytes(key, data)
-        entries.append(
-            LedgerEntry(
-                sha256=name,
-                department_id=department_id,
-                source_key=f"intake/2021/{department_id}/{name}.xlsx",
-                original_name=f"{name}.xlsx",
-                size=len(data),
-                received_at="2021-06-01T00:00:00+00:00",
-                archive_key=key,
-            )
-        )
-    return entries
-
-
 def test_hostile_files_do_not_stop_the_good_one(tmp_path: Path, minami: Plan) -> None:
     """It rejects each hostile file of a batch with its message and accepts the good one."""
     storage = FolderStorage(tmp_path)
@@ -200,7 +179,7 @@ def test_hostile_files_do_not_stop_the_good_one(tmp_path: Path, minami: Plan) ->
     }
     files = {name: ("shakyo", getattr(hostile, name)(good)) for name in chosen}
     batch = check_submissions(
-        storage, minami, _entries(storage, files | {"good": ("chiiki-somu", good)})
+        storage, minami, archive_files(storage, files | {"good": ("chiiki-somu", good)})
     )
     assert batch.rejected == set(chosen)
     for name, expected in chosen.items():

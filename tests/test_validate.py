@@ -9,33 +9,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tasks.intake import LedgerEntry
 from tasks.plan import Plan
 from tasks.storage import FolderStorage
 from tasks.submissions import check_submissions
 from tasks.validate import EXPECTATIONS_DIR, load_suite_spec
-from tests.helpers import cell_of, filled_workbook
-
-
-def _entries(
-    storage: FolderStorage, files: dict[str, tuple[str | None, bytes]]
-) -> list[LedgerEntry]:
-    entries = []
-    for name, (department_id, data) in files.items():
-        key = f"archive/2021/{name}.xlsx"
-        storage.write_bytes(key, data)
-        entries.append(
-            LedgerEntry(
-                sha256=name,
-                department_id=department_id,
-                source_key=f"intake/2021/{department_id}/{name}.xlsx",
-                original_name=f"{name}.xlsx",
-                size=len(data),
-                received_at="2021-06-01T00:00:00+00:00",
-                archive_key=key,
-            )
-        )
-    return entries
+from tests.helpers import archive_files, cell_of, filled_workbook
 
 
 def test_every_suite_resolves_every_expectation_type() -> None:
@@ -65,7 +43,7 @@ def test_it_reports_each_mistake_at_its_cell(tmp_path: Path, minami: Plan) -> No
 
     broken = filled_workbook(minami, "chiiki-somu", edit=mistakes)
     reference = load_workbook(io.BytesIO(broken))
-    entries = _entries(
+    entries = archive_files(
         storage,
         {
             "broken": ("chiiki-somu", broken),
@@ -90,7 +68,7 @@ def test_it_reports_each_mistake_at_its_cell(tmp_path: Path, minami: Plan) -> No
 def test_it_refuses_a_file_that_claims_another_department(tmp_path: Path, minami: Plan) -> None:
     """It rejects a department's workbook dropped in another department's folder, once."""
     storage = FolderStorage(tmp_path)
-    entries = _entries(storage, {"stray": ("shakyo", filled_workbook(minami, "chiiki-somu"))})
+    entries = archive_files(storage, {"stray": ("shakyo", filled_workbook(minami, "chiiki-somu"))})
     batch = check_submissions(storage, minami, entries)
     assert batch.rejected == {"stray"}
     identity = [f for f in batch.findings if f.rule == "expect_column_pair_values_to_be_equal"]
@@ -101,7 +79,7 @@ def test_it_refuses_a_file_that_claims_another_department(tmp_path: Path, minami
 def test_one_unreadable_file_does_not_stop_the_batch(tmp_path: Path, minami: Plan) -> None:
     """It turns an unreadable file into one finding and still validates the others."""
     storage = FolderStorage(tmp_path)
-    entries = _entries(
+    entries = archive_files(
         storage,
         {
             "csv": ("shakyo", "事業ID,評価\n".encode()),
@@ -122,7 +100,7 @@ def test_a_new_expectation_in_json_changes_the_outcome(
     for path in EXPECTATIONS_DIR.glob("*.json"):
         (suites / path.name).write_bytes(path.read_bytes())
     storage = FolderStorage(tmp_path / "ws")
-    entries = _entries(storage, {"c": ("chiiki-somu", filled_workbook(minami, "chiiki-somu"))})
+    entries = archive_files(storage, {"c": ("chiiki-somu", filled_workbook(minami, "chiiki-somu"))})
     monkeypatch.setattr("tasks.validate.EXPECTATIONS_DIR", suites)
     assert check_submissions(storage, minami, entries).rejected == frozenset()
 

@@ -1,0 +1,73 @@
+"""What the coordinator sees in the Prefect UI after a collection run (artifacts).
+
+Keys are romanised (``files-2021``, ``findings-2021``, ``status-2021``, ``data-docs-2021``);
+the contents are Japanese, as coordinators read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+from tasks.intake import STATUS_JA, load_ledger
+from tasks.plan import Plan
+from tasks.status import build_status_rows
+from tasks.steps import CollectionSummary
+from tasks.storage import open_storage
+
+
+def publish_collection_artifacts(plan: Plan, workspace: str, summary: CollectionSummary) -> None:
+    """Show the run's per-file outcomes and every department's status as UI tables."""
+    year = summary.fiscal_year
+    rows = [
+        {
+            "部署": plan.department(f.department_id).name
+            if f.department_id
+            else "（フォルダ違い）",
+            "ファイル": f.original_name,
+            "結果": STATUS_JA[f.status],
+            "要修正": f.blocking,
+            "注意": f.warnings,
+            "差戻し票": f.feedback_key or "",
+        }
+        for f in summary.files
+    ]
+    create_table_artifact(
+        key=f"files-{year}",
+        table=rows,
+        description=f"{year}年度 今回の実行で確認した提出ファイル",
+    )
+    names = {f.sha256: f.original_name for f in summary.files}
+    lines = [f"# {year}年度 確認結果（指摘事項）", ""]
+    for finding in summary.findings:
+        where = "!".join(p for p in (finding.sheet, finding.cell) if p)
+        label = "要修正" if finding.severity == "critical" else "注意"
+        lines.append(
+            f"- {names.get(finding.sha256, finding.sha256[:8])} {where} [{label}] {finding.message}"
+        )
+    if not summary.findings:
+        lines.append("指摘事項はありません。")
+    if summary.data_docs:
+        lines += ["", f"GX Data Docs: {summary.data_docs}"]
+    create_markdown_artifact(
+        key=f"findings-{year}", markdown="\n".join(lines), description="部署ごとの指摘事項"
+    )
+    if summary.data_docs:
+        link = summary.data_docs
+        create_link_artifact(
+            key=f"data-docs-{year}",
+            link=link if "://" in link else Path(link).as_uri(),
+            link_text="GX Data Docs（検証結果の詳細）",
+        )
+    ledger = load_ledger(open_storage(workspace), year)
+    create_table_artifact(
+        key=f"status-{year}",
+        table=build_status_rows(plan, ledger, dt.date.today()),
+        description=f"{year}年度 部署ごとの提出状況（shiryo status と同じ表）",
+    )
+
+
+publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)

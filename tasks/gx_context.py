@@ -1,0 +1,111 @@
+"""Great Expectations plumbing: one ephemeral context per process, a Data Docs site, runs.
+
+Importing GX costs about 2 s, so the context is made once and kept; each suite becomes one
+checkpoint (named after the suite and a hash of its JSON, so that an edited suite file is a
+new checkpoint), whose run also updates the Data Docs site in a temporary folder. The site is
+copied into the workspace with :func:`publish_data_docs`, for the coordinator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tasks.errors import ConfigError
+from tasks.storage import Storage
+
+SITE_NAME = "shiryo"
+RECORD_ID = "record_id"
+_RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [RECORD_ID]}
+
+
+@cache
+def _context() -> tuple[Any, Any, Path]:
+    # GX reads this at import; the product never sends usage statistics.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    site = Path(tempfile.mkdtemp(prefix="shiryo-datadocs-"))
+    context.add_data_docs_site(
+        site_name=SITE_NAME,
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(site),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    source = context.data_sources.add_pandas("shiryo")
+    return context, source, site
+
+
+_checkpoints: dict[str, Any] = {}
+
+
+def _checkpoint(suite_spec: dict[str, Any]) -> Any:
+    import great_expectations as gx
+    from great_expectations.checkpoint.actions import UpdateDataDocsAction
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    digest = hashlib.sha256(json.dumps(suite_spec, sort_keys=True).encode()).hexdigest()[:8]
+    name = f"{suite_spec.get('name', 'suite')}-{digest}"
+    if name in _checkpoints:
+        return _checkpoints[name]
+    context, source, _ = _context()
+    try:
+        configs = [ExpectationConfiguration(**spec) for spec in suite_spec["expectations"]]
+        suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=configs))
+    except Exception as err:  # GX raises a zoo of types for a malformed expectation
+        raise ConfigError(f"suite {suite_spec.get('name')}: invalid expectation: {err}") from err
+    batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="data-docs", site_names=[SITE_NAME])],
+            result_format=_RESULT_FORMAT,
+        )
+    )
+    _checkpoints[name] = checkpoint
+    return checkpoint
+
+
+def run_suite(frame: Any, suite_spec: dict[str, Any], parameters: dict[str, Any]) -> list[Any]:
+    """Validate a frame with a suite; return GX's expectation results (COMPLETE format)."""
+    result = _checkpoint(suite_spec).run(
+        batch_parameters={"dataframe": frame}, expectation_parameters=parameters
+    )
+    return [outcome for run in result.run_results.values() for outcome in run.results]
+
+
+def publish_data_docs(storage: Storage, prefix: str) -> str | None:
+    """Copy the Data Docs site under ``prefix`` in the workspace; return the index key."""
+    if not _context.cache_info().currsize:
+        return None
+    site = _context()[2]
+    for path in sorted(site.rglob("*")):
+        if not path.is_file():
+            continue
+        key = f"{prefix}/{path.relative_to(site).as_posix()}"
+        # Static assets never change; validation pages are new files each run.
+        if "/static/" in f"/{path.relative_to(site).as_posix()}" and storage.exists(key):
+            continue
+        storage.write_bytes(key, path.read_bytes())
+    return f"{prefix}/index.html"
