@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from prefect import task
 from prefect.client.schemas.objects import State
 
+from tasks.caching import CACHED, call_key, check_key, consolidate_key, plan_key, render_key
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
@@ -192,16 +193,26 @@ def _is_storage_fault(task: object, task_run: object, state: State[object]) -> b
     return False
 
 
-load_plan_task = task(name="load-plan")(load_plan_step)
-write_call_workbooks_task = task(name="write-call-workbooks")(write_call_workbooks)
+load_plan_task = task(name="load-plan", cache_key_fn=plan_key, **CACHED)(load_plan_step)
+write_call_workbooks_task = task(
+    name="write-call-workbooks",
+    cache_key_fn=call_key,
+    **CACHED,
+)(write_call_workbooks)
 take_intake_task = task(
     name="take-intake",
     retries=3,
     retry_delay_seconds=[2, 10, 30],
     retry_condition_fn=_is_storage_fault,
 )(take_intake)
-check_pending_task = task(name="check-submissions")(check_pending)
-consolidate_year_task = task(name="consolidate-year")(consolidate_year)
-render_shiryo_task = task(name="render-shiryo")(render_shiryo)
+check_pending_task = task(name="check-submissions", cache_key_fn=check_key, **CACHED)(check_pending)
+consolidate_year_task = task(name="consolidate-year", cache_key_fn=consolidate_key, **CACHED)(
+    consolidate_year
+)
+render_shiryo_task = task(
+    name="render-shiryo",
+    cache_key_fn=render_key,
+    **CACHED,
+)(render_shiryo)
 seed_demo_history_task = task(name="seed-demo-history")(seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(drop_demo_submissions)

@@ -1,0 +1,148 @@
+"""Cache keys built from content, so that a retried run skips only what did not change.
+
+Prefect's Retry re-runs the whole flow run; a task is skipped when its cache key matches a
+persisted result. A key here is a hash of everything the step reads: the plan, the code, the
+suites or templates, and the workspace files it consumes (by content, never by run id). When a
+department drops a new file or a coordinator repairs a template, the key changes and the step
+runs again; otherwise its earlier result is reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tasks.intake import ledger_key, load_ledger
+from tasks.plan import REPO_ROOT, Plan, plan_hash, resolve_config_path
+from tasks.storage import Storage, open_storage
+
+
+@cache
+def code_version() -> str:
+    """Return a hash of the product's own code (tasks/ and flows/)."""
+    digest = hashlib.sha256()
+    for path in sorted([*REPO_ROOT.glob("tasks/*.py"), *REPO_ROOT.glob("flows/*.py")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(parts: Iterable[bytes | str]) -> str:
+    """Return a hash of several parts."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def stored_content(storage: Storage, prefixes: Iterable[str]) -> list[bytes]:
+    """Return every object under the prefixes as (key, bytes) parts, sorted by key."""
+    parts: list[bytes] = []
+    for prefix in prefixes:
+        for stored in storage.list(prefix):
+            parts.append(stored.key.encode())
+            parts.append(storage.read_bytes(stored.key))
+    return parts
+
+
+def repo_files(patterns: Iterable[str]) -> list[bytes]:
+    """Return the repository files matching the patterns, with their names, sorted."""
+    parts: list[bytes] = []
+    for pattern in patterns:
+        for path in sorted(REPO_ROOT.glob(pattern)):
+            parts += [str(path.relative_to(REPO_ROOT)).encode(), path.read_bytes()]
+    return parts
+
+
+def content_key(
+    step: str, reads: Callable[[Plan, Storage], list[bytes]]
+) -> Callable[[Any, dict[str, Any]], str]:
+    """Return a Prefect ``cache_key_fn`` for a step taking ``plan`` and ``workspace``."""
+
+    def key(_context: Any, parameters: dict[str, Any]) -> str:
+        plan: Plan = parameters["plan"]
+        storage = open_storage(parameters["workspace"])
+        return fingerprint(
+            [
+                step,
+                code_version(),
+                plan_hash(plan),
+                str(plan.fiscal_year.current),
+                parameters["workspace"],
+                *reads(plan, storage),
+            ]
+        )
+
+    return key
+
+
+def _sightings(plan: Plan, storage: Storage) -> list[bytes]:
+    """What has arrived: every ledger sighting (not its status, which checking changes)."""
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    return sorted(f"{e.sha256} {e.source_key} {e.source_mtime}".encode() for e in ledger.entries)
+
+
+def _ledger(plan: Plan, storage: Storage) -> list[bytes]:
+    key = ledger_key(plan.fiscal_year.current)
+    return [storage.read_bytes(key)] if storage.exists(key) else []
+
+
+def _previous_year(plan: Plan, storage: Storage) -> list[bytes]:
+    previous = plan.fiscal_year.previous or plan.fiscal_year.current - 1
+    return stored_content(
+        storage,
+        [f"curated/{previous}/consolidated.parquet", f"curated/{previous}/indicators.parquet"],
+    )
+
+
+def _checks(plan: Plan, storage: Storage) -> list[bytes]:
+    return _sightings(plan, storage) + repo_files(["expectations/*.json"])
+
+
+def _staged(plan: Plan, storage: Storage) -> list[bytes]:
+    year = plan.fiscal_year.current
+    return (
+        _ledger(plan, storage)
+        + stored_content(storage, [f"curated/{year}/staged"])
+        + (_previous_year(plan, storage))
+    )
+
+
+def _dataset_and_templates(plan: Plan, storage: Storage) -> list[bytes]:
+    templates = REPO_ROOT / "templates"
+    # A template path may be absolute (a coordinator's own copy); joining keeps it so.
+    paths = [templates / plan.report.docx_template, templates / plan.report.xlsx_template]
+    return (
+        stored_content(storage, ["curated"])
+        + _ledger(plan, storage)
+        + [part for path in paths for part in (str(path).encode(), _bytes_or_nothing(path))]
+    )
+
+
+def _bytes_or_nothing(path: Path) -> bytes:
+    # A missing template is the render step's error to report, in its own words.
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def plan_key(_context: object, parameters: dict[str, Any]) -> str:
+    """Key the plan on its file's bytes and the year asked for."""
+    path = resolve_config_path(parameters["config"])
+    return fingerprint(["plan", code_version(), path.read_bytes(), str(parameters["fiscal_year"])])
+
+
+CACHED: dict[str, Any] = {"persist_result": True, "cache_expiration": dt.timedelta(days=400)}
+"""Task options of every cached step: results persisted, kept for more than a year."""
+
+call_key = content_key("call", _previous_year)
+check_key = content_key("check", _checks)
+consolidate_key = content_key("consolidate", _staged)
+render_key = content_key("render", _dataset_and_templates)
