@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -82,6 +86,61 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
         return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
 
     typer.echo(_guarded(table))
+
+
+@app.command()
+def serve(
+    workspace: Workspace = "workspace",
+    config: Config = DEFAULT_PRESET,
+    port: Annotated[int, typer.Option(help="Prefect サーバーのポート")] = 4200,
+) -> None:
+    """年間の自動実行（調査票の配布・収集・資料の作成）を登録し、予定どおり実行します。
+
+    PREFECT_API_URL が未設定なら、この機械で Prefect サーバー（画面: http://127.0.0.1:PORT）
+    も起動します。止めるときは Ctrl+C。
+    """
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+        )
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+        _wait_for_server(f"http://127.0.0.1:{port}/api/health", server)
+        typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
+    from flows.serve import serve_cycle
+
+    try:
+        serve_cycle({"workspace": _location(workspace), "config": config})
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_for_server(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            typer.echo("エラー: Prefect サーバーを起動できませんでした。", err=True)
+            raise typer.Exit(2)
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    server.terminate()
+    typer.echo("エラー: Prefect サーバーが時間内に起動しませんでした。", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()

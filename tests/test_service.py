@@ -1,0 +1,32 @@
+"""The annual cycle's deployments: three, scheduled in Japan time, from prefect.yaml."""
+
+from __future__ import annotations
+
+from prefect.client.orchestration import get_client
+
+from flows.serve import build_deployments
+from tasks.service import load_deployment_specs
+
+
+def test_prefect_yaml_declares_the_three_steps_of_the_year() -> None:
+    """It declares call, collect and publish with cron schedules in Asia/Tokyo."""
+    specs = {s.name: s for s in load_deployment_specs()}
+    assert set(specs) == {"call-for-submissions", "collect-submissions", "publish-shiryo"}
+    for spec in specs.values():
+        assert spec.schedules and all(s.timezone == "Asia/Tokyo" for s in spec.schedules)
+        assert set(spec.parameters) == {"fiscal_year", "config", "workspace"}
+
+
+def test_serving_registers_the_scheduled_deployments(prefect_server: None) -> None:
+    """It registers the three deployments with their schedules and the given workspace."""
+    for deployment in build_deployments({"workspace": "/tmp/shiryo-ws"}):
+        deployment.apply()
+    with get_client(sync_client=True) as client:
+        deployments = {d.name: d for d in client.read_deployments()}
+    for name in ("call-for-submissions", "collect-submissions", "publish-shiryo"):
+        deployment = deployments[name]
+        assert deployment.parameters["workspace"] == "/tmp/shiryo-ws"
+        (schedule,) = deployment.schedules
+        assert schedule.schedule.timezone == "Asia/Tokyo"  # type: ignore[union-attr]
+    collect = deployments["collect-submissions"].schedules[0].schedule
+    assert collect.cron == "0 7 * 4-6 *"  # type: ignore[union-attr]
