@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -119,12 +120,17 @@ def serve(
         typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
     from flows.serve import serve_cycle
 
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop also stops the server
     try:
         serve_cycle({"workspace": _location(workspace), "config": config})
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_for_server(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
