@@ -16,6 +16,7 @@ it. The context (all plain dicts, lists, strings and numbers):
 - a row: ``no``, ``id``, ``name``, ``plain_name``, ``summary``, ``final_goal``,
   ``departments``, ``previous``, every field key, ``implied_grade``, ``achievement``,
   ``check`` (※ where the department's grade differs from what the numbers imply),
+  ``warned`` (△ where the department's file passed with warnings, see its 差戻し票),
   ``goal_marks``, ``goal_title`` (the top goal where first listed), ``indicators``;
 - ``totals``, ``total``, ``grade_totals``; ``missing`` (departments without an accepted file);
 - ``indicators``: one per indicator value with ``series`` over ``indicator_years`` (baseline,
@@ -62,9 +63,13 @@ def build_report_context(
         row_marks[top_ids.index(placement.goal_path[0].id)] = "○"
         home.setdefault(placement.initiative.id, placement.goal_path[0].title)
 
+    warned = {e.sha256 for e in ledger.entries if e.status == "accepted" and e.warnings}
+
     def make_row(initiative_id: str) -> dict[str, Any]:
         initiative = plan.initiative(initiative_id)
         row = _row(plan, parts_of.get(initiative_id, []))
+        parts = parts_of.get(initiative_id, [])
+        row["warned"] = "△" if any(p.get("sha256") in warned for p in parts) else ""
         row.update(
             no=numbers[initiative_id],
             id=initiative_id,

@@ -78,7 +78,7 @@ def hyoka_layout(plan: Plan) -> Layout:
             Column("{{ labels.previous }}", "{{ row.previous }}", 48),
             Column("{{ labels.plan_text }}", "{{ row.plan_text }}", 48),
             Column("{{ labels.result_text }}", "{{ row.result_text }}", 48),
-            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}", 12),
+            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}{{ row.warned }}", 12),
             Column("{{ labels.comment }}", "{{ row.comment }}", 58),
             Column("{{ labels.remarks }}", "{{ row.remarks }}", 22),
         ],
@@ -98,7 +98,7 @@ def kitamoto_layout(plan: Plan) -> Layout:
             Column("事業内容", "{{ row.summary }}", 46),
             Column("計画最終年度までの目標", "{{ row.final_goal }}", 40),
             Column("{{ labels.progress_text }}", "{{ row.progress_text }}", 56),
-            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}", 14),
+            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}{{ row.warned }}", 14),
             Column("{{ labels.reason }}", "{{ row.reason }}", 52),
             Column("{{ labels.next_target }}", "{{ row.next_target }}", 44),
             Column("事業主体", "{{ row.departments }}", 22),
@@ -193,7 +193,10 @@ def build_docx(plan: Plan, layout: Layout, path: Path) -> None:
         heading.paragraph_format.page_break_before = True
         _grouped_table(document, layout)
         document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
-        document.add_paragraph("※ 指標の達成率から見た評価と自己評価が異なるもの")
+        document.add_paragraph(
+            "※ 指標の達成率から見た評価と自己評価が異なるもの　"
+            "△ 提出時に確認事項（注意）があったもの"
+        )
         document.add_paragraph("{%p endfor %}")
     else:
         heading = document.add_paragraph("{{ title }}", style="Heading 1")

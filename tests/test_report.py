@@ -1,0 +1,56 @@
+"""Tests of the report context that every 資料 template reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from openpyxl.workbook.workbook import Workbook
+
+from tasks.intake import load_ledger
+from tasks.merge import load_consolidated, load_indicator_history, load_indicators
+from tasks.plan import Plan
+from tasks.report import build_report_context
+from tasks.steps import check_pending, consolidate_year, take_intake
+from tasks.storage import FolderStorage
+from tests.helpers import filled_workbook
+
+
+def _full_width_indicator(plan: Plan) -> Callable[[Workbook], None]:
+    def edit(workbook: Workbook) -> None:
+        sheet = workbook[plan.submission.indicator_sheet_name]
+        sheet.cell(row=6, column=9, value="３８")
+
+    return edit
+
+
+def test_a_warned_file_is_marked_and_a_missing_department_listed(
+    workspace: Path, minami: Plan
+) -> None:
+    """It marks rows from a file accepted with warnings (△) and lists who did not submit."""
+    target = workspace / "intake/2021/kenko-fukushi/提出.xlsx"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(filled_workbook(minami, "kenko-fukushi", edit=_full_width_indicator(minami)))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    summary = check_pending(minami, str(workspace))
+    assert [(f.status, f.warnings) for f in summary.files] == [("accepted", 1)]
+    consolidate_year(minami, str(workspace))
+    storage = FolderStorage(workspace)
+    context = build_report_context(
+        minami,
+        load_consolidated(storage, 2021),
+        load_indicators(storage, 2021),
+        load_indicator_history(storage, 2021),
+        load_ledger(storage, 2021),
+    )
+    rows = {row["id"]: row for row in context["initiatives"]}
+    assert rows["i001"]["warned"] == "△"  # 健康福祉課's own initiative
+    assert rows["i008"]["warned"] == ""  # 社会福祉協議会's, not submitted
+    assert rows["i008"]["grade"] == "未提出"
+    assert {m["name"] for m in context["missing"]} == {
+        d.name for d in minami.departments if d.id != "kenko-fukushi"
+    }
+    hiroba = next(i for i in context["indicators"] if i["initiative_id"] == "i002")
+    assert hiroba["actual"] == "38" and hiroba["rate"] == "70%"
+    assert hiroba["implied_grade"] == "C"
+    assert context["year_label"] == "2021年度（令和3年度）"
