@@ -22,6 +22,13 @@ def _drop(workspace: Path, relative: str, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def _submit(workspace: Path, plan: Plan, relative: str, data: bytes) -> None:
+    """Drop one file and run intake and checking on it, as a daily run would."""
+    _drop(workspace, relative, data)
+    take_intake(plan, str(workspace), settle_seconds=0)
+    check_pending(plan, str(workspace))
+
+
 def _statuses(workspace: Path) -> list[tuple[str | None, str, str]]:
     ledger = load_ledger(FolderStorage(workspace), 2021)
     return [(e.department_id, e.original_name, e.status) for e in ledger.entries]
@@ -75,12 +82,18 @@ def test_a_file_still_being_written_waits(workspace: Path, minami: Plan) -> None
 
 def test_a_resubmission_supersedes_and_both_stay(workspace: Path, minami: Plan) -> None:
     """It keeps the older accepted file as superseded when a newer one is accepted."""
-    _drop(workspace, "intake/2021/shakyo/v1.xlsx", filled_workbook(minami, "shakyo", grade="B"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
-    _drop(workspace, "intake/2021/shakyo/v2.xlsx", filled_workbook(minami, "shakyo", grade="A"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    _submit(
+        workspace,
+        minami,
+        "intake/2021/shakyo/v1.xlsx",
+        filled_workbook(minami, "shakyo", grade="B"),
+    )
+    _submit(
+        workspace,
+        minami,
+        "intake/2021/shakyo/v2.xlsx",
+        filled_workbook(minami, "shakyo", grade="A"),
+    )
     assert _statuses(workspace) == [
         ("shakyo", "v1.xlsx", "superseded"),
         ("shakyo", "v2.xlsx", "accepted"),
@@ -90,12 +103,13 @@ def test_a_resubmission_supersedes_and_both_stay(workspace: Path, minami: Plan) 
 
 def test_a_rejected_resubmission_keeps_the_accepted_one(workspace: Path, minami: Plan) -> None:
     """It keeps the last good file in force when a newer one is rejected."""
-    _drop(workspace, "intake/2021/shakyo/good.xlsx", filled_workbook(minami, "shakyo"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
-    _drop(workspace, "intake/2021/shakyo/bad.xlsx", filled_workbook(minami, "shakyo", grade="Z"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    _submit(workspace, minami, "intake/2021/shakyo/good.xlsx", filled_workbook(minami, "shakyo"))
+    _submit(
+        workspace,
+        minami,
+        "intake/2021/shakyo/bad.xlsx",
+        filled_workbook(minami, "shakyo", grade="Z"),
+    )
     assert _statuses(workspace) == [
         ("shakyo", "good.xlsx", "accepted"),
         ("shakyo", "bad.xlsx", "rejected"),
@@ -117,12 +131,8 @@ def test_misplaced_files_are_rejected_not_lost(workspace: Path, minami: Plan) ->
 
 def test_a_file_claiming_another_department_replaces_nothing(workspace: Path, minami: Plan) -> None:
     """It rejects a workbook of department A dropped in B's folder; B's file stays in force."""
-    _drop(workspace, "intake/2021/shakyo/own.xlsx", filled_workbook(minami, "shakyo"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
-    _drop(workspace, "intake/2021/shakyo/other.xlsx", filled_workbook(minami, "npo"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    _submit(workspace, minami, "intake/2021/shakyo/own.xlsx", filled_workbook(minami, "shakyo"))
+    _submit(workspace, minami, "intake/2021/shakyo/other.xlsx", filled_workbook(minami, "npo"))
     assert _statuses(workspace) == [
         ("shakyo", "own.xlsx", "accepted"),
         ("shakyo", "other.xlsx", "rejected"),
@@ -147,9 +157,7 @@ def test_names_that_differ_only_in_unicode_form(workspace: Path, minami: Plan) -
 def test_status_shows_who_has_not_submitted(workspace: Path, minami: Plan) -> None:
     """It lists every department: 受理, 差戻し中, 未提出, and 期限超過 after the deadline."""
     _drop(workspace, "intake/2021/shakyo/ok.xlsx", filled_workbook(minami, "shakyo"))
-    _drop(workspace, "intake/2021/npo/ng.xlsx", filled_workbook(minami, "npo", grade="Z"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    _submit(workspace, minami, "intake/2021/npo/ng.xlsx", filled_workbook(minami, "npo", grade="Z"))
     ledger = load_ledger(FolderStorage(workspace), 2021)
     late_plan = minami.model_copy(
         update={
