@@ -186,3 +186,52 @@ def test_hostile_files_do_not_stop_the_good_one(tmp_path: Path, minami: Plan) ->
         assert any(f.sha256 == name and expected in f.message for f in batch.findings), name
     assert not [f for f in batch.findings if f.sha256 == "good" and f.severity == "critical"]
     assert set(batch.main["sha256"]) == {"good"}
+
+
+def test_every_refused_file_gets_a_feedback_workbook_naming_the_problem(
+    workspace: Path, minami: Plan
+) -> None:
+    """It writes a 差戻し票 for each hostile file dropped in intake and accepts the good file."""
+    from openpyxl import load_workbook
+
+    from tasks.intake import load_ledger
+    from tasks.steps import check_pending, take_intake
+
+    good = filled_workbook(minami, "chiiki-somu")
+    folder = workspace / "intake" / "2021"
+    (folder / "shakyo").mkdir(parents=True)
+    (folder / "chiiki-somu").mkdir()
+    for build, *_ in REFUSED:
+        (folder / "shakyo" / f"{build.__name__}.xlsx").write_bytes(build(good))
+    (folder / "chiiki-somu" / "good.xlsx").write_bytes(good)
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+
+    statuses = {
+        e.original_name: e.status for e in load_ledger(FolderStorage(workspace), 2021).entries
+    }
+    assert statuses.pop("good.xlsx") == "accepted"
+    names = {f"{build.__name__}.xlsx" for build, *_ in REFUSED}
+    # Some corrupt builds give identical bytes (taken once, then a recorded duplicate).
+    assert set(statuses) == names and set(statuses.values()) <= {"rejected", "duplicate"}
+    feedback = {
+        path.name: "\n".join(
+            str(v)
+            for row in load_workbook(path).active.iter_rows(values_only=True)
+            for v in row
+            if v is not None
+        )
+        for path in (workspace / "feedback" / "2021" / "shakyo").glob("*.xlsx")
+    }
+    for build, expected, sheet, cell in REFUSED:
+        name = build.__name__
+        if statuses[f"{name}.xlsx"] == "duplicate":
+            continue
+        prefix = f"差戻し票_{name}_"
+        (text,) = [
+            t for n, t in feedback.items() if n.startswith(prefix) and len(n) == len(prefix) + 13
+        ]  # 8 hex digits of the hash and ".xlsx"
+        assert "差し戻します" in text and expected in text, name
+        for where in (sheet, cell):
+            if where is not None:
+                assert where in text, (name, where)
