@@ -98,7 +98,7 @@ def load_demo(config: str) -> Demo:
     try:
         return Demo.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as err:
-        raise ConfigError(f"{path}: cannot load the demo data: {err}") from err
+        raise ConfigError(f"{path}: デモデータを読めません: {err}") from err
 
 
 def seed_history(storage: Storage, plan: Plan, demo: Demo) -> None:

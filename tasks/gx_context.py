@@ -70,7 +70,9 @@ def _checkpoint(suite_spec: dict[str, Any]) -> Any:
         configs = [ExpectationConfiguration(**spec) for spec in suite_spec["expectations"]]
         suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=configs))
     except Exception as err:  # GX raises a zoo of types for a malformed expectation
-        raise ConfigError(f"suite {suite_spec.get('name')}: invalid expectation: {err}") from err
+        raise ConfigError(
+            f"確認ルール {suite_spec.get('name')}: 書き方に誤りがあります: {err}"
+        ) from err
     batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=suite)

@@ -323,7 +323,8 @@ def resolve_config_path(config: str | Path) -> Path:
         candidate = PRESETS_DIR / str(config) / "plan.yaml"
     if not candidate.is_file():
         raise ConfigError(
-            f"{config}: no such preset or plan file (presets: {', '.join(list_presets())})"
+            f"{config}: そのようなプリセットや plan.yaml はありません"
+            f"（同梱のプリセット: {', '.join(list_presets())}）"
         )
     return candidate
 
@@ -353,16 +354,18 @@ def _read_yaml(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read the file: {err}") from err
+        raise ConfigError(f"{path}: ファイルを読めません: {err}") from err
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+        raise ConfigError(
+            f"{path}: YAML として読めません（インデントや記号を確認してください）: {err}"
+        ) from err
 
 
 def _describe_validation_error(path: Path, err: ValidationError) -> str:
-    lines = [f"{path}: {err.error_count()} problem(s)"]
+    lines = [f"{path}: 計画の設定に {err.error_count()} 件の問題があります"]
     for problem in err.errors():
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        lines.append(f"  at {location}: {problem['msg']}")
+        lines.append(f"  場所 {location}: {problem['msg']}")
     return "\n".join(lines)
 
 

@@ -50,4 +50,4 @@ def load_deployment_specs(path: str | None = None) -> list[DeploymentSpec]:
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
         return [DeploymentSpec.model_validate(d) for d in raw["deployments"]]
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValidationError) as err:
-        raise ConfigError(f"{source}: cannot read the deployments: {err}") from err
+        raise ConfigError(f"{source}: 自動実行の設定（deployments）を読めません: {err}") from err

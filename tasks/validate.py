@@ -53,9 +53,9 @@ def load_suite_spec(name: str, directory: Path | None = None) -> dict[str, Any]:
     try:
         spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
-        raise ConfigError(f"{path}: cannot load the expectation suite: {err}") from err
+        raise ConfigError(f"{path}: 確認ルール（GX スイート）を読めません: {err}") from err
     if not isinstance(spec.get("expectations"), list):
-        raise ConfigError(f"{path}: a suite needs a list under 'expectations'")
+        raise ConfigError(f"{path}: 確認ルールには expectations の一覧が必要です")
     return spec
 
 
@@ -171,8 +171,8 @@ def validate_frame(
         unexpected = outcome.result.get("unexpected_index_list")
         if unexpected is None:
             raise ConfigError(
-                f"suite {suite_spec.get('name')}: expectation {config.type} "
-                f"{config.kwargs} could not run: {outcome.exception_info}"
+                f"確認ルール {suite_spec.get('name')}: {config.type} {config.kwargs} を"
+                f"実行できません（列名などを確認してください）: {outcome.exception_info}"
             )
         meta = config.meta or {}
         column = str(meta.get("column") or config.kwargs.get("column") or "")

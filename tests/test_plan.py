@@ -59,7 +59,7 @@ def test_every_initiative_name_is_in_the_seed(minami: Plan) -> None:
     ("yaml_text", "expected"),
     [
         # not YAML at all
-        ("schema_version: [1", "not valid YAML"),
+        ("schema_version: [1", "YAML として読めません"),
         # a key with the wrong type, named with its path
         ("schema_version: 1\nfiscal_year: {current: soon}\n", "fiscal_year.current"),
         # an unknown key is refused, not ignored
