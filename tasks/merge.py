@@ -75,6 +75,8 @@ def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFr
     )
     rows = []
     for initiative in plan.ordered_initiatives():
+        if initiative.status == "ended":
+            continue
         for department_id in initiative.departments:
             found = submitted.get((department_id, initiative.id))
             row: dict[str, object] = {
@@ -104,6 +106,8 @@ def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
     found = _by_key(staged, ["department_id", "initiative_id", "indicator_id"])
     rows = []
     for initiative in plan.ordered_initiatives():
+        if initiative.status == "ended":
+            continue
         for indicator in initiative.indicators:
             for department_id in indicator.reported_by or initiative.departments:
                 value = found.get((department_id, initiative.id, indicator.id))
@@ -148,15 +152,51 @@ def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
     return frame.sort_values(INDICATOR_KEY, ignore_index=True)
 
 
+def plan_changes(plan: Plan, previous: pd.DataFrame) -> pd.DataFrame:
+    """Return how the plan's initiatives changed since last year's dataset.
+
+    One row per initiative in either year: ``added`` (not in last year's data), ``ended``
+    (marked ended, or gone from the plan), ``renamed`` (same id, new name) or ``continued``.
+    Stable ids keep each initiative's history whole across these changes.
+    """
+    year = plan.fiscal_year.current
+    names: dict[str, str | None] = {}
+    for record in previous.to_dict("records"):
+        name = record.get("initiative_name")
+        names.setdefault(str(record["initiative_id"]), name if isinstance(name, str) else None)
+    rows: list[tuple[int, str, str, str | None, str | None]] = []
+    for initiative in plan.ordered_initiatives():
+        old_name = names.get(initiative.id)
+        if initiative.status == "ended":
+            change = "ended"
+        elif initiative.id not in names:
+            change = "added"
+        elif old_name is not None and old_name != initiative.name:
+            change = "renamed"
+        else:
+            change = "continued"
+        rows.append((year, initiative.id, change, initiative.name, old_name))
+    current = {i.id for i in plan.initiatives}
+    rows += [(year, gone, "ended", None, names[gone]) for gone in sorted(set(names) - current)]
+    columns = ["fiscal_year", "initiative_id", "change", "initiative_name", "previous_name"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["fiscal_year", "initiative_id"], ignore_index=True)
+
+
 def write_consolidated(
-    storage: Storage, fiscal_year: int, consolidated: pd.DataFrame, indicators: pd.DataFrame
+    storage: Storage,
+    fiscal_year: int,
+    consolidated: pd.DataFrame,
+    indicators: pd.DataFrame,
+    changes: pd.DataFrame,
 ) -> list[str]:
-    """Write the year's dataset (Parquet and xlsx) and return the keys written."""
+    """Write the year's dataset (Parquet, and xlsx for people) and return the keys written."""
     keys = {
         f"curated/{fiscal_year}/consolidated.parquet": to_parquet(consolidated),
         f"curated/{fiscal_year}/indicators.parquet": to_parquet(indicators),
+        f"curated/{fiscal_year}/plan_changes.parquet": to_parquet(changes),
         f"curated/{fiscal_year}/consolidated.xlsx": _to_xlsx(
-            {"事業別": consolidated, "指標": indicators}
+            {"事業別": consolidated, "指標": indicators, "計画の変更": changes}
         ),
     }
     for key, data in keys.items():

@@ -104,6 +104,7 @@ class Initiative(_Model):
     final_goal: str = ""
     """The plan's goal for the initiative in words (計画最終年度までの目標, 3年後の目標値)."""
     status: Literal["active", "ended"] = "active"
+    """``ended``: kept in the plan for its history, no longer asked for or expected."""
 
     def indicators_of(self, department_id: str) -> list[Indicator]:
         """Return the indicators this department reports for the initiative."""
@@ -249,8 +250,12 @@ class Plan(_Model):
         return next(i for i in self.initiatives if i.id == initiative_id)
 
     def initiatives_of(self, department_id: str) -> list[Initiative]:
-        """Return the initiatives a department reports on, in plan order."""
-        return [i for i in self.ordered_initiatives() if department_id in i.departments]
+        """Return the active initiatives a department reports on, in plan order."""
+        return [
+            i
+            for i in self.ordered_initiatives()
+            if department_id in i.departments and i.status == "active"
+        ]
 
     def ordered_initiatives(self) -> list[Initiative]:
         """Return each initiative once, in the order it first appears under a goal."""

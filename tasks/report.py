@@ -70,6 +70,8 @@ def build_report_context(
         row = _row(plan, parts_of.get(initiative_id, []))
         parts = parts_of.get(initiative_id, [])
         row["warned"] = "△" if any(p.get("sha256") in warned for p in parts) else ""
+        if initiative.status == "ended":
+            row[plan.submission.grade_key] = "（事業終了）"
         row.update(
             no=numbers[initiative_id],
             id=initiative_id,

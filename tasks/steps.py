@@ -23,6 +23,7 @@ from tasks.merge import (
     load_consolidated,
     load_indicator_history,
     load_indicators,
+    plan_changes,
     previous_values,
     stage_accepted,
     write_consolidated,
@@ -138,7 +139,9 @@ def consolidate_year(plan: Plan, workspace: str) -> list[str]:
     storage = open_storage(workspace)
     ledger = load_ledger(storage, plan.fiscal_year.current)
     consolidated, indicators = consolidate(storage, plan, ledger)
-    return write_consolidated(storage, plan.fiscal_year.current, consolidated, indicators)
+    previous = load_consolidated(storage, plan.fiscal_year.previous or plan.fiscal_year.current - 1)
+    changes = plan_changes(plan, previous)
+    return write_consolidated(storage, plan.fiscal_year.current, consolidated, indicators, changes)
 
 
 def render_shiryo(plan: Plan, workspace: str) -> list[str]:

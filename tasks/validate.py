@@ -130,6 +130,7 @@ def suite_parameters(plan: Plan) -> dict[str, Any]:
         f"{department}/{initiative.id}"
         for initiative in plan.initiatives
         for department in initiative.departments
+        if initiative.status == "active"
     ]
     known_indicators = [
         f"{department}/{initiative.id}/{indicator.id}"

@@ -1,0 +1,95 @@
+"""Tests of the consolidated dataset: history, plan changes, idempotent writes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from tasks.merge import plan_changes
+from tasks.plan import Plan, load_plan
+from tasks.steps import check_pending, consolidate_year, take_intake
+from tests.helpers import filled_workbook
+
+
+def test_plan_changes_are_visible(minami: Plan) -> None:
+    """It tells added, renamed, ended and continued initiatives apart by their stable ids."""
+    previous = pd.DataFrame(
+        {
+            "initiative_id": ["i001", "i002", "i999"],
+            "initiative_name": ["多様な手法による子育て情報の発信", "旧い名前", "廃止した事業"],
+        }
+    )
+    ended = minami.initiatives[2].model_copy(update={"status": "ended"})
+    plan = minami.model_copy(
+        update={"initiatives": [*minami.initiatives[:2], ended, *minami.initiatives[3:]]}
+    )
+    changes = plan_changes(plan, previous).set_index("initiative_id")["change"].to_dict()
+    assert changes["i001"] == "continued"
+    assert changes["i002"] == "renamed"
+    assert changes["i003"] == "ended"  # marked ended in this year's plan
+    assert changes["i999"] == "ended"  # gone from the plan
+    assert changes["i004"] == "added"
+
+
+def test_running_a_year_twice_gives_identical_files(workspace: Path) -> None:
+    """It writes byte-identical dataset files when the same year is consolidated again."""
+    plan = load_plan("niigata-minami")
+    target = workspace / "intake/2021/shakyo/提出.xlsx"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(filled_workbook(plan, "shakyo"))
+    take_intake(plan, str(workspace), settle_seconds=0)
+    check_pending(plan, str(workspace))
+
+    def hashes() -> dict[str, str]:
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((workspace / "curated" / "2021").glob("*.*"))
+        }
+
+    consolidate_year(plan, str(workspace))
+    first = hashes()
+    consolidate_year(plan, str(workspace))
+    assert hashes() == first
+    assert set(first) == {
+        "consolidated.parquet",
+        "indicators.parquet",
+        "plan_changes.parquet",
+        "consolidated.xlsx",
+    }
+
+
+def test_the_nishitokyo_indicators_keep_four_years(workspace: Path) -> None:
+    """It shows 平成29年度 (現状値), 平成30年度, 令和元年度 and the 令和5年度 目標値 together."""
+    from tasks.intake import load_ledger
+    from tasks.merge import load_consolidated, load_indicator_history, load_indicators
+    from tasks.report import build_report_context
+    from tasks.steps import drop_demo_submissions, seed_demo_history, write_call_workbooks
+    from tasks.storage import FolderStorage
+
+    plan = load_plan("nishitokyo")
+    ws = str(workspace)
+    seed_demo_history(plan, "nishitokyo", ws)
+    write_call_workbooks(plan, ws)
+    drop_demo_submissions(plan, "nishitokyo", ws)
+    take_intake(plan, ws, settle_seconds=0)
+    check_pending(plan, ws)
+    consolidate_year(plan, ws)
+    storage = FolderStorage(workspace)
+    context = build_report_context(
+        plan,
+        load_consolidated(storage, 2019),
+        load_indicators(storage, 2019),
+        load_indicator_history(storage, 2019),
+        load_ledger(storage, 2019),
+    )
+    assert [y["label"] for y in context["indicator_years"]] == [
+        "平成29年度",
+        "平成30年度",
+        "令和元年度",
+    ]
+    consumer = next(i for i in context["indicators"] if i["indicator"].startswith("消費者"))
+    assert consumer["series"] == ["1,161", "1,494", "1,405"]
+    assert consumer["final_target"] == "1,100" and consumer["direction"] == "↓"
+    assert consumer["rate"] == "78%"  # lower is better: 目標 1,100 / 実績 1,405
