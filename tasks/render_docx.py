@@ -8,9 +8,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError
 
+from tasks.chart import build_grade_chart
 from tasks.errors import RenderError
 from tasks.ooxml import normalise_package
 from tasks.plan import REPO_ROOT
@@ -25,7 +27,11 @@ def render_committee_docx(template: str | Path, context: dict[str, Any]) -> byte
     path = Path(template) if Path(template).is_absolute() else TEMPLATES_DIR / template
     try:
         document = DocxTemplate(str(path))
-        missing = sorted(document.get_undeclared_template_variables() - set(context))
+        declared = document.get_undeclared_template_variables()
+        if "grade_chart" in declared:
+            chart = io.BytesIO(build_grade_chart(context))
+            context = {**context, "grade_chart": InlineImage(document, chart, width=Mm(150))}
+        missing = sorted(declared - set(context))
     except (OSError, KeyError, zipfile.BadZipFile, TemplateError) as err:
         raise RenderError(f"{path}: the Word template cannot be read: {err}") from err
     if missing:

@@ -284,6 +284,7 @@ def _summary(document: Any) -> None:
         "g",
     )
     document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
+    document.add_paragraph("{{ grade_chart }}").alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph("提出状況", style="Heading 2")
     document.add_paragraph("{%p if missing %}")
     document.add_paragraph("次の部署の提出が済んでいません（{{ missing|length }} 部署）。")
