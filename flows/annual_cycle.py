@@ -40,15 +40,19 @@ def collect_submissions(
 
 
 @flow(name="publish-shiryo", flow_run_name="publish-{fiscal_year}")
-def publish_shiryo(fiscal_year: int | None, config: str, workspace: str) -> list[str]:
-    """Render the committee's Word and Excel 資料 from the year's dataset."""
+def publish_shiryo(
+    fiscal_year: int | None, config: str, workspace: str, pdf: bool = False
+) -> list[str]:
+    """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
     plan = load_plan_task(config, fiscal_year)
-    return render_shiryo_task(plan, workspace)
+    return render_shiryo_task(plan, workspace, pdf)
 
 
 @flow(name="annual-cycle", flow_run_name="annual-cycle-{fiscal_year}")
-def annual_cycle(fiscal_year: int | None, config: str, workspace: str) -> list[str]:
+def annual_cycle(
+    fiscal_year: int | None, config: str, workspace: str, pdf: bool = False
+) -> list[str]:
     """Run the whole cycle: call for submissions, collect what arrived, publish the 資料."""
     call_for_submissions(fiscal_year, config, workspace)
     collect_submissions(fiscal_year, config, workspace)
-    return publish_shiryo(fiscal_year, config, workspace)
+    return publish_shiryo(fiscal_year, config, workspace, pdf)

@@ -32,6 +32,7 @@ Workspace = Annotated[
 ]
 Config = Annotated[str, typer.Option("--config", "-c", help="プリセット名または plan.yaml")]
 Year = Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")]
+Pdf = Annotated[bool, typer.Option("--pdf", help="LibreOffice があれば資料の PDF も作ります")]
 DEFAULT_PRESET = "niigata-minami"
 
 
@@ -39,21 +40,27 @@ DEFAULT_PRESET = "niigata-minami"
 def demo(
     workspace: Workspace = "demo-workspace",
     preset: Annotated[str, typer.Option(help="プリセット名")] = DEFAULT_PRESET,
+    pdf: Pdf = False,
 ) -> None:
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.demo import demo_cycle
 
     location = _location(workspace)
-    _report(location, _guarded(lambda: demo_cycle(preset, location)))
+    _report(location, _guarded(lambda: demo_cycle(preset, location, pdf)))
 
 
 @app.command()
-def run(year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET) -> None:
+def run(
+    year: Year,
+    workspace: Workspace = "workspace",
+    config: Config = DEFAULT_PRESET,
+    pdf: Pdf = False,
+) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
     from flows.annual_cycle import annual_cycle
 
     location = _location(workspace)
-    _report(location, _guarded(lambda: annual_cycle(year, config, location)))
+    _report(location, _guarded(lambda: annual_cycle(year, config, location, pdf)))
 
 
 @app.command()

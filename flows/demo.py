@@ -9,10 +9,10 @@ from tasks.steps import drop_demo_submissions_task, load_plan_task, seed_demo_hi
 
 
 @flow(name="demo", flow_run_name="demo-{preset}")
-def demo_cycle(preset: str, workspace: str) -> list[str]:
+def demo_cycle(preset: str, workspace: str, pdf: bool = False) -> list[str]:
     """Seed last year, send the call, fill it as departments would, then run the cycle."""
     plan = load_plan_task(preset, None)
     seed_demo_history_task(plan, preset, workspace)
     call_for_submissions(plan.fiscal_year.current, preset, workspace)
     drop_demo_submissions_task(plan, preset, workspace)
-    return annual_cycle(plan.fiscal_year.current, preset, workspace)
+    return annual_cycle(plan.fiscal_year.current, preset, workspace, pdf)

@@ -68,9 +68,13 @@ def content_key(
     def key(_context: Any, parameters: dict[str, Any]) -> str:
         plan: Plan = parameters["plan"]
         storage = open_storage(parameters["workspace"])
+        options = sorted(
+            (k, repr(v)) for k, v in parameters.items() if k not in ("plan", "workspace")
+        )
         return fingerprint(
             [
                 step,
+                repr(options),
                 code_version(),
                 plan_hash(plan),
                 str(plan.fiscal_year.current),

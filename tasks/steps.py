@@ -30,6 +30,7 @@ from tasks.merge import (
 )
 from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
+from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
 from tasks.storage import open_storage
@@ -144,8 +145,11 @@ def consolidate_year(plan: Plan, workspace: str) -> list[str]:
     return write_consolidated(storage, plan.fiscal_year.current, consolidated, indicators, changes)
 
 
-def render_shiryo(plan: Plan, workspace: str) -> list[str]:
-    """Render the Word and Excel 資料 from the year's dataset into ``reports/<fy>/``."""
+def render_shiryo(plan: Plan, workspace: str, pdf: bool = False) -> list[str]:
+    """Render the Word and Excel 資料 from the year's dataset into ``reports/<fy>/``.
+
+    With ``pdf``, a PDF of each is made too when LibreOffice is installed.
+    """
     storage = open_storage(workspace)
     year = plan.fiscal_year.current
     context = build_report_context(
@@ -160,6 +164,11 @@ def render_shiryo(plan: Plan, workspace: str) -> list[str]:
         f"{stem}.docx": render_committee_docx(plan.report.docx_template, context),
         f"{stem}.xlsx": render_committee_xlsx(plan.report.xlsx_template, context),
     }
+    if pdf and pdf_available():
+        outputs |= {
+            f"{key}.pdf": convert_to_pdf(data, key[key.rindex(".") :])
+            for key, data in list(outputs.items())
+        }
     for key, data in outputs.items():
         storage.write_bytes(key, data)
     return sorted(outputs)
