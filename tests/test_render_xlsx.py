@@ -1,0 +1,64 @@
+"""Tests of the Excel 資料: text that looks like a formula stays text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+from tasks.plan import Plan
+from tasks.steps import check_pending, consolidate_year, render_shiryo, take_intake
+from tests.helpers import cell_of, filled_workbook
+
+LOOKS_LIKE_FORMULAS = ["=1+1", "+81-3-1234-5678", "-5人（前年比）", "@担当者", '=HYPERLINK("x")']
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Render the 資料 of a workspace whose department typed formula-like text."""
+    from tasks.plan import load_plan
+
+    plan = load_plan("niigata-minami")
+    workspace = tmp_path_factory.mktemp("formulas")
+
+    def type_text(workbook: Workbook) -> None:
+        for initiative, text in zip(["i049", "i050", "i051"], LOOKS_LIKE_FORMULAS, strict=False):
+            cell = workbook["評価シート"][cell_of(plan, workbook, initiative, "コメント・課題等")]
+            cell.value = text
+            cell.data_type = "s"  # typed as text by the department ('=1+1 in Excel)
+        remarks = workbook["評価シート"][cell_of(plan, workbook, "i049", "備考")]
+        remarks.value, remarks.data_type = LOOKS_LIKE_FORMULAS[3], "s"
+
+    target = workspace / "intake/2021/chiiki-somu/提出.xlsx"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(filled_workbook(plan, "chiiki-somu", edit=type_text))
+    take_intake(plan, str(workspace), settle_seconds=0)
+    summary = check_pending(plan, str(workspace))
+    assert [f.status for f in summary.files] == ["accepted"]
+    consolidate_year(plan, str(workspace))
+    render_shiryo(plan, str(workspace))
+    return next(workspace.glob("reports/2021/*.xlsx"))
+
+
+def test_formula_like_text_is_written_as_text(rendered: Path, minami: Plan) -> None:
+    """It writes text starting with =, +, - or @ as a string cell, never as a formula."""
+    workbook = load_workbook(rendered)
+    found = {
+        cell.value: cell.data_type
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value in LOOKS_LIKE_FORMULAS
+    }
+    assert set(found) == set(LOOKS_LIKE_FORMULAS[:3]) | {LOOKS_LIKE_FORMULAS[3]}
+    assert set(found.values()) == {"s"}
+    formulas = [
+        cell.coordinate
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
