@@ -156,6 +156,29 @@ def _wait_for_server(url: str, server: subprocess.Popen[bytes], seconds: float =
     raise typer.Exit(2)
 
 
+@app.command("import-history")
+def import_history(
+    year: Year,
+    file: Annotated[Path, typer.Option("--file", "-f", help="過去の一覧（.xlsx）")],
+    workspace: Workspace = "workspace",
+    config: Config = DEFAULT_PRESET,
+) -> None:
+    """過去の年度の一覧（Excel）を取り込み、その年度の実績・評価として保存します。"""
+    from tasks.history import import_history_workbook, write_imported_year
+    from tasks.plan import load_plan, plan_for_year
+    from tasks.storage import open_storage
+
+    def run_import() -> str:
+        plan = plan_for_year(load_plan(config), year)
+        imported = import_history_workbook(plan, file.read_bytes(), year)
+        key = write_imported_year(open_storage(_location(workspace)), imported, year)
+        for name in imported.unmatched:
+            typer.echo(f"計画にない事業名のため取り込まなかった行: {name}", err=True)
+        return f"{len(imported.consolidated)} 行を取り込みました: {key}"
+
+    typer.echo(_guarded(run_import))
+
+
 @app.command()
 def presets() -> None:
     """同梱のプリセットを一覧表示します。"""
