@@ -198,6 +198,8 @@ def write_consolidated(
         f"curated/{fiscal_year}/consolidated.xlsx": _to_xlsx(
             {"事業別": consolidated, "指標": indicators, "計画の変更": changes}
         ),
+        f"curated/{fiscal_year}/consolidated.csv": to_csv(consolidated),
+        f"curated/{fiscal_year}/indicators.csv": to_csv(indicators),
     }
     for key, data in keys.items():
         storage.write_bytes(key, data)
@@ -256,6 +258,25 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
     frame.attrs = {"shiryo_schema_version": SCHEMA_VERSION}
     frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
     return buffer.getvalue()
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """Return a frame as CSV for Excel users (UTF-8 with BOM), formula-like text neutralised.
+
+    A cell starting with =, +, -, @ (or a tab or carriage return) would run as a formula when
+    the CSV is opened in a spreadsheet; it is written with a leading apostrophe instead.
+    """
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(_neutralise)
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _neutralise(value: object) -> object:
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
 
 
 def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:

@@ -57,7 +57,18 @@ def test_running_a_year_twice_gives_identical_files(workspace: Path) -> None:
         "indicators.parquet",
         "plan_changes.parquet",
         "consolidated.xlsx",
+        "consolidated.csv",
+        "indicators.csv",
     }
+
+
+def test_the_csv_export_neutralises_formula_like_text() -> None:
+    """It prefixes text that a spreadsheet would run as a formula and keeps the rest."""
+    from tasks.merge import to_csv
+
+    frame = pd.DataFrame({"comment": ["=1+1", "+81", "記入", None], "value": [1.0, 2.0, 3.0, 4.0]})
+    text = to_csv(frame).decode("utf-8-sig").splitlines()
+    assert text == ["comment,value", "'=1+1,1.0", "'+81,2.0", "記入,3.0", ",4.0"]
 
 
 def test_the_nishitokyo_indicators_keep_four_years(workspace: Path) -> None:
