@@ -156,11 +156,28 @@ def niigata_nishi_layout(plan: Plan) -> Layout:
     )
 
 
+def overview_layout(plan: Plan) -> Layout:
+    """Plan overview page (計画の概要): the narrative, then each 施策展開の方向性, ◎ for 重点."""
+    mark = "{% if row.plain_name in overview.priorities %}◎{% else %}○{% endif %}"
+    return Layout(
+        per_goal=False,
+        paper_a3=False,
+        columns=[
+            Column("{{ levels[0] }}", "{{ row.goal_title }}", 40),
+            Column("{{ initiative_label }}", mark + "{{ row.name }}", 50),
+            Column("内容", "{{ row.summary }}", 100),
+            Column("担当", "{{ row.departments }}", 26),
+            Column("{{ labels.result_text }}", "{{ row.result_text }}", 50),
+        ],
+    )
+
+
 LAYOUTS: dict[str, Callable[[Plan], Layout]] = {
     "hyoka": hyoka_layout,
     "kitamoto": kitamoto_layout,
     "nishitokyo": nishitokyo_layout,
     "niigata-nishi": niigata_nishi_layout,
+    "overview": overview_layout,
 }
 
 

@@ -94,3 +94,18 @@ def test_the_broken_department_gets_feedback(preset_run: tuple[str, Path]) -> No
     assert demo.broken is not None
     feedback = list((workspace / "feedback").rglob("*.xlsx"))
     assert [p.parent.name for p in feedback] == [demo.broken.department]
+
+
+def test_the_plan_overview_page_is_in_the_word_document(preset_run: tuple[str, Path]) -> None:
+    """It prints 基本理念, 現状と課題, 基本方針 and the ◎ items where the plan has an overview."""
+    preset, workspace = preset_run
+    plan = load_plan(preset)
+    if plan.overview is None:
+        pytest.skip(f"{preset}: the plan has no overview page")
+    text = docx_text(_reports(workspace)[".docx"].read_bytes())
+    assert "計画の概要" in text
+    assert plan.overview.philosophy.splitlines()[0] in text
+    for item in [*plan.overview.issues, *plan.overview.priorities]:
+        assert item in text, item
+    for priority in plan.overview.priorities:
+        assert f"◎{priority}" in text  # marked in the table of 施策展開の方向性 too
