@@ -127,6 +127,8 @@ def collect_new_files(
     seen_pairs = {(e.source_key, e.sha256) for e in ledger.entries}
     taken_shas = {e.sha256 for e in ledger.entries if e.status != "duplicate"}
     stable, waiting = list_stable(storage, f"intake/{fiscal_year}", settle_seconds)
+    stable = [o for o in stable if not _is_system_file(o.key)]
+    waiting = [k for k in waiting if not _is_system_file(k)]
     taken: list[LedgerEntry] = []
     duplicates: list[LedgerEntry] = []
     for stored in stable:
@@ -157,6 +159,16 @@ def collect_new_files(
         taken.append(entry)
     updated = ledger.model_copy(update={"entries": [*ledger.entries, *taken, *duplicates]})
     return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=waiting)
+
+
+_SYSTEM_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+def _is_system_file(key: str) -> bool:
+    """Return whether a key is an editor's lock file or an OS file, not a submission."""
+    name = key.rsplit("/", 1)[-1]
+    # Excel keeps "~$name.xlsx" while a workbook is open; Finder and Explorer leave the rest.
+    return name.startswith(("~$", ".")) or name.lower() in _SYSTEM_NAMES
 
 
 def _department_folder(stored: StoredObject, fiscal_year: int) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import TemplateError
+from jinja2 import Environment, StrictUndefined, TemplateError
 
 from tasks.chart import build_grade_chart
 from tasks.errors import RenderError
@@ -37,7 +37,7 @@ def render_committee_docx(template: str | Path, context: dict[str, Any]) -> byte
     if missing:
         raise RenderError(f"{path}: the template uses names the report does not have: {missing}")
     try:
-        document.render(context, autoescape=True)
+        document.render(context, jinja_env=Environment(undefined=StrictUndefined), autoescape=True)
     except TemplateError as err:
         raise RenderError(f"{path}: the Word template is broken: {err}") from err
     buffer = io.BytesIO()

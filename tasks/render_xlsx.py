@@ -25,7 +25,7 @@ from copy import copy
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, TemplateError, Undefined, UndefinedError
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
@@ -58,6 +58,10 @@ def render_committee_xlsx(template: str | Path, context: dict[str, Any]) -> byte
                 for offset, goal in enumerate(context["goals"]):
                     copied = workbook.copy_worksheet(sheet)
                     copied.title = _sheet_title(f"{goal['no']}_{goal['title']}")
+                    # copy_worksheet leaves out what a printed page needs: bring it along.
+                    copied.HeaderFooter = copy(sheet.HeaderFooter)
+                    copied.print_title_rows = sheet.print_title_rows
+                    copied.freeze_panes = sheet.freeze_panes
                     workbook.move_sheet(copied, offset=position + offset - workbook.index(copied))
                     _fill_sheet(env, copied, {**context, "goal": goal}, per_goal=True)
                 workbook.remove(sheet)
@@ -75,6 +79,10 @@ def _fill_sheet(
     env: Environment, sheet: Worksheet, context: dict[str, Any], per_goal: bool
 ) -> None:
     # On a per-goal sheet ``goal`` is that sheet's goal, not a loop.
+    for part in (sheet.oddHeader, sheet.oddFooter):
+        for side in (part.left, part.center, part.right):
+            if side.text and "{{" in side.text:
+                side.text = str(_evaluate(env, side.text, context))
     loop_row, variable = _find_loop_row(sheet, skip={"goal"} if per_goal else set())
     for row in sheet.iter_rows():
         if row[0].row == loop_row:
@@ -130,7 +138,9 @@ def _loop_items(context: dict[str, Any], variable: str, per_goal: bool) -> list[
 def _evaluate(env: Environment, text: str, scope: dict[str, Any]) -> object:
     single = _SINGLE_EXPRESSION.match(text.strip())
     if single and "|vmerge" not in single.group(1):
-        value = env.compile_expression(single.group(1).strip())(**scope)
+        value = env.compile_expression(single.group(1).strip(), undefined_to_none=False)(**scope)
+        if isinstance(value, Undefined):
+            raise UndefinedError(f"{single.group(1).strip()} is not in the report")
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
         return "" if value is None else str(value)

@@ -21,7 +21,9 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
         entries = [e for e in ledger.entries if e.department_id == department.id]
         latest = _latest(entries)
         accepted = [e for e in entries if e.status == "accepted"]
-        if accepted:
+        if accepted and latest is not None and latest.status == "rejected":
+            state = "受理（その後の再提出は差戻し）"
+        elif accepted:
             state = "受理"
         elif any(e.status == "pending" for e in entries):
             state = "確認待ち"
@@ -31,13 +33,13 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
             state = "未提出"
         late = deadline is not None and (
             (not accepted and today > deadline)
-            or (bool(accepted) and accepted[-1].received_at[:10] > deadline.isoformat())
+            or (bool(accepted) and _japan_date(accepted[-1].received_at) > deadline)
         )
         rows.append(
             {
                 "部署": department.name,
                 "状況": state,
-                "最終受付": latest.received_at if latest else "",
+                "最終受付": _japan_time(latest.received_at) if latest else "",
                 "ファイル": latest.original_name if latest else "",
                 "要修正": str(latest.blocking) if latest else "",
                 "注意": str(latest.warnings) if latest else "",
@@ -50,7 +52,7 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
             {
                 "部署": "（フォルダ違い）",
                 "状況": STATUS_JA[entry.status],
-                "最終受付": entry.received_at,
+                "最終受付": _japan_time(entry.received_at),
                 "ファイル": entry.source_key,
                 "要修正": str(entry.blocking),
                 "注意": str(entry.warnings),
@@ -65,6 +67,18 @@ def format_status_table(rows: list[dict[str, str]]) -> str:
     lines = ["\t".join(STATUS_COLUMNS)]
     lines += ["\t".join(row[c] for c in STATUS_COLUMNS) for row in rows]
     return "\n".join(lines)
+
+
+_JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def _japan_time(received_at: str) -> str:
+    """Return a ledger time (UTC) as Japan time, as people there read it."""
+    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).strftime("%Y-%m-%d %H:%M")
+
+
+def _japan_date(received_at: str) -> dt.date:
+    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).date()
 
 
 def _latest(entries: list[LedgerEntry]) -> LedgerEntry | None:

@@ -7,7 +7,9 @@ whole batch and returns a small summary. The pure work lives in the domain modul
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from prefect import task
 from prefect.client.schemas.objects import State
@@ -145,6 +147,19 @@ def consolidate_year(plan: Plan, workspace: str) -> list[str]:
     return write_consolidated(storage, plan.fiscal_year.current, consolidated, indicators, changes)
 
 
+def build_report_context_for(plan: Plan, workspace: str) -> dict[str, Any]:
+    """Return the report context of the plan's year from the workspace's dataset."""
+    storage = open_storage(workspace)
+    year = plan.fiscal_year.current
+    return build_report_context(
+        plan,
+        load_consolidated(storage, year),
+        load_indicators(storage, year),
+        load_indicator_history(storage, year),
+        load_ledger(storage, year),
+    )
+
+
 def render_shiryo(plan: Plan, workspace: str, pdf: bool = False) -> list[str]:
     """Render the Word and Excel 資料 from the year's dataset into ``reports/<fy>/``.
 
@@ -152,18 +167,16 @@ def render_shiryo(plan: Plan, workspace: str, pdf: bool = False) -> list[str]:
     """
     storage = open_storage(workspace)
     year = plan.fiscal_year.current
-    context = build_report_context(
-        plan,
-        load_consolidated(storage, year),
-        load_indicators(storage, year),
-        load_indicator_history(storage, year),
-        load_ledger(storage, year),
-    )
+    context = build_report_context_for(plan, workspace)
     stem = f"reports/{year}/{plan.report.document_number}_{plan.report.title}_{year}年度"
     outputs = {
         f"{stem}.docx": render_committee_docx(plan.report.docx_template, context),
         f"{stem}.xlsx": render_committee_xlsx(plan.report.xlsx_template, context),
     }
+    if pdf and not pdf_available():
+        logging.getLogger(__name__).warning(
+            "LibreOffice (soffice) がないため、資料の PDF は作りませんでした。"
+        )
     if pdf and pdf_available():
         outputs |= {
             f"{key}.pdf": convert_to_pdf(data, key[key.rindex(".") :])

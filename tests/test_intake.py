@@ -172,3 +172,14 @@ def test_status_shows_who_has_not_submitted(workspace: Path, minami: Plan) -> No
     assert rows["健康福祉課"]["期限"] == "期限超過"
     on_time = {r["部署"]: r for r in build_status_rows(late_plan, ledger, dt.date(2021, 5, 1))}
     assert on_time["健康福祉課"]["期限"] == "期限内"
+
+
+def test_lock_and_system_files_are_not_submissions(workspace: Path, minami: Plan) -> None:
+    """It ignores Excel's ~$ lock files and OS files left in a department folder."""
+    data = filled_workbook(minami, "shakyo")
+    _drop(workspace, "intake/2021/shakyo/提出.xlsx", data)
+    _drop(workspace, "intake/2021/shakyo/~$提出.xlsx", b"\x00" * 165)
+    _drop(workspace, "intake/2021/shakyo/Thumbs.db", b"\x00")
+    _drop(workspace, "intake/2021/shakyo/.DS_Store", b"\x00")
+    result = take_intake(minami, str(workspace), settle_seconds=0)
+    assert [e.original_name for e in result.taken] == ["提出.xlsx"]

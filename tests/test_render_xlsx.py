@@ -62,3 +62,33 @@ def test_formula_like_text_is_written_as_text(rendered: Path, minami: Plan) -> N
         if cell.data_type == "f"
     ]
     assert formulas == []
+
+
+def test_the_header_names_the_document(rendered: Path) -> None:
+    """It fills the printed header with the 資料番号, not the template's tag."""
+    workbook = load_workbook(rendered)
+    assert {sheet.oddHeader.right.text for sheet in workbook.worksheets} == {"資料1"}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+def test_a_misspelt_name_in_a_template_is_an_error(
+    rendered: Path, tmp_path: Path, minami: Plan, suffix: str
+) -> None:
+    """It refuses a template naming something the report does not have, instead of a blank."""
+    import zipfile
+
+    from tasks.errors import RenderError
+    from tasks.render_docx import TEMPLATES_DIR, render_committee_docx
+    from tasks.render_xlsx import render_committee_xlsx
+    from tasks.steps import build_report_context_for
+
+    source = TEMPLATES_DIR / "hyoka" / f"shiryo{suffix}"
+    broken = tmp_path / f"broken{suffix}"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(broken, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            copy.writestr(item, data.replace(b"row.summary", b"row.sumary"))
+    render = render_committee_xlsx if suffix == ".xlsx" else render_committee_docx
+    context = build_report_context_for(minami, str(rendered.parents[2]))
+    with pytest.raises(RenderError, match="sumary"):
+        render(broken, context)
