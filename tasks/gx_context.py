@@ -8,10 +8,12 @@ copied into the workspace with :func:`publish_data_docs`, for the coordinator.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -36,6 +38,7 @@ def _context() -> tuple[Any, Any, Path]:
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     site = Path(tempfile.mkdtemp(prefix="shiryo-datadocs-"))
+    atexit.register(shutil.rmtree, site, ignore_errors=True)
     context.add_data_docs_site(
         site_name=SITE_NAME,
         site_config={
@@ -92,9 +95,29 @@ def _checkpoint(suite_spec: dict[str, Any]) -> Any:
 def run_suite(frame: Any, suite_spec: dict[str, Any], parameters: dict[str, Any]) -> list[Any]:
     """Validate a frame with a suite; return GX's expectation results (COMPLETE format)."""
     result = _checkpoint(suite_spec).run(
-        batch_parameters={"dataframe": frame}, expectation_parameters=parameters
+        batch_parameters={"dataframe": _inert_markup(frame)}, expectation_parameters=parameters
     )
     return [outcome for run in result.run_results.values() for outcome in run.results]
+
+
+_MARKUP = str.maketrans({"<": "＜", ">": "＞", "&": "＆"})
+
+
+def _inert_markup(frame: Any) -> Any:
+    """Return a copy whose text cannot become markup in the Data Docs pages.
+
+    GX writes unexpected values into its HTML unescaped; a department's ``<script>`` must not
+    run in the coordinator's browser. Full-width look-alikes keep every length and set test.
+    """
+    import pandas as pd
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_string_dtype(safe[column]) or safe[column].dtype == object:
+            safe[column] = safe[column].map(
+                lambda v: v.translate(_MARKUP) if isinstance(v, str) else v
+            )
+    return safe
 
 
 def publish_data_docs(storage: Storage, prefix: str) -> str | None:

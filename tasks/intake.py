@@ -125,7 +125,12 @@ def collect_new_files(
     department_ids = {d.id for d in plan.departments}
     seen_sources = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
     seen_pairs = {(e.source_key, e.sha256) for e in ledger.entries}
-    taken_shas = {e.sha256 for e in ledger.entries if e.status != "duplicate"}
+    # Bytes count as already taken only while they are in force for the same folder: a file
+    # rejected for its folder and moved into the right one, or an older version sent again to
+    # revert a newer one, is taken anew.
+    in_force = {
+        (e.department_id, e.sha256) for e in ledger.entries if e.status in ("pending", "accepted")
+    }
     stable, waiting = list_stable(storage, f"intake/{fiscal_year}", settle_seconds)
     stable = [o for o in stable if not _is_system_file(o.key)]
     waiting = [k for k in waiting if not _is_system_file(k)]
@@ -150,13 +155,15 @@ def collect_new_files(
             received_at=received_at,
             archive_key=f"archive/{fiscal_year}/{sha256}.xlsx",
         )
-        if sha256 in taken_shas:
+        if (entry.department_id, sha256) in in_force:
             duplicates.append(entry.model_copy(update={"status": "duplicate"}))
             continue
-        taken_shas.add(sha256)
+        in_force.add((entry.department_id, sha256))
         if not storage.exists(entry.archive_key):
             storage.write_bytes(entry.archive_key, data)
         taken.append(entry)
+    # The ledger's order is the order of submission: a department's newest file is its last.
+    taken.sort(key=lambda e: (e.source_mtime, e.source_key))
     updated = ledger.model_copy(update={"entries": [*ledger.entries, *taken, *duplicates]})
     return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=waiting)
 

@@ -118,7 +118,8 @@ class FolderStorage:
         objects = []
         try:
             for path in base.rglob("*"):
-                if not path.is_file() or path.name.startswith(".tmp-"):
+                # A link could pull any readable file of this machine into the archive.
+                if path.is_symlink() or not path.is_file() or path.name.startswith(".tmp-"):
                     continue
                 stat = path.stat()
                 key = path.relative_to(self.root).as_posix()

@@ -183,3 +183,48 @@ def test_lock_and_system_files_are_not_submissions(workspace: Path, minami: Plan
     _drop(workspace, "intake/2021/shakyo/.DS_Store", b"\x00")
     result = take_intake(minami, str(workspace), settle_seconds=0)
     assert [e.original_name for e in result.taken] == ["提出.xlsx"]
+
+
+def test_a_file_moved_into_the_right_folder_is_taken_again(workspace: Path, minami: Plan) -> None:
+    """It takes the same bytes again once they are dropped where the rejection said."""
+    data = filled_workbook(minami, "shakyo")
+    _submit(workspace, minami, "intake/2021/提出.xlsx", data)
+    _submit(workspace, minami, "intake/2021/shakyo/提出.xlsx", data)
+    assert _statuses(workspace) == [
+        (None, "提出.xlsx", "rejected"),
+        ("shakyo", "提出.xlsx", "accepted"),
+    ]
+
+
+def test_an_older_version_sent_again_reverts_to_it(workspace: Path, minami: Plan) -> None:
+    """It lets a department go back to an earlier file by sending it again."""
+    first = filled_workbook(minami, "shakyo", grade="B")
+    _submit(workspace, minami, "intake/2021/shakyo/v1.xlsx", first)
+    _submit(workspace, minami, "intake/2021/shakyo/v2.xlsx", filled_workbook(minami, "shakyo"))
+    _submit(workspace, minami, "intake/2021/shakyo/v1 (戻す).xlsx", first)
+    assert [s for _, _, s in _statuses(workspace)] == ["superseded", "superseded", "accepted"]
+
+
+def test_the_newest_file_wins_within_one_run(workspace: Path, minami: Plan) -> None:
+    """It orders files that arrive together by their time, not by their names."""
+    import os
+
+    _drop(workspace, "intake/2021/shakyo/b-old.xlsx", filled_workbook(minami, "shakyo", grade="B"))
+    _drop(workspace, "intake/2021/shakyo/a-new.xlsx", filled_workbook(minami, "shakyo", grade="A"))
+    os.utime(workspace / "intake/2021/shakyo/b-old.xlsx", (1_000_000_000, 1_000_000_000))
+    take_intake(minami, str(workspace), settle_seconds=0)
+    check_pending(minami, str(workspace))
+    assert _statuses(workspace) == [
+        ("shakyo", "b-old.xlsx", "superseded"),
+        ("shakyo", "a-new.xlsx", "accepted"),
+    ]
+
+
+def test_a_symlink_in_intake_is_not_followed(workspace: Path, minami: Plan, tmp_path: Path) -> None:
+    """It ignores links, so no file outside intake can be pulled into the archive."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password", encoding="utf-8")
+    link = workspace / "intake/2021/shakyo/link.xlsx"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    assert take_intake(minami, str(workspace), settle_seconds=0).taken == []

@@ -117,3 +117,26 @@ def test_a_new_expectation_in_json_changes_the_outcome(
     batch = check_submissions(storage, minami, entries)
     assert batch.rejected == {"c"}
     assert {f.message for f in batch.findings} == {"コメントは 40 文字以上で書いてください。"}
+
+
+def test_markup_typed_by_a_department_stays_inert_in_data_docs(
+    tmp_path: Path, minami: Plan
+) -> None:
+    """It keeps a department's <script> out of the coordinator's Data Docs pages as markup."""
+    from tasks.gx_context import publish_data_docs
+
+    def inject(workbook: object) -> None:
+        sheet = workbook[minami.submission.sheet_name]  # type: ignore[index]
+        sheet[cell_of(minami, workbook, "i049", "評価")] = "<script>alert(1)</script>"  # type: ignore[arg-type]
+
+    storage = FolderStorage(tmp_path)
+    entries = archive_files(
+        storage, {"x": ("chiiki-somu", filled_workbook(minami, "chiiki-somu", edit=inject))}
+    )
+    batch = check_submissions(storage, minami, entries)
+    assert any(f.found == "<script>alert(1)</script>" for f in batch.findings)  # feedback keeps it
+    publish_data_docs(storage, "datadocs/2021")
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "datadocs").rglob("*.html")]
+    # GX shows the folded grade (upper case); what matters is that no page holds it as a tag.
+    assert pages and not any("<script>alert(1)" in page.lower() for page in pages)
+    assert any("＜SCRIPT＞ALERT(1)" in page for page in pages)
