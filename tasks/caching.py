@@ -97,6 +97,15 @@ def _ledger(plan: Plan, storage: Storage) -> list[bytes]:
     return [storage.read_bytes(key)] if storage.exists(key) else []
 
 
+def _outputs(storage: Storage, prefix: str) -> list[bytes]:
+    """Name and size of what a step wrote: a deleted output makes the step run again."""
+    return [f"{o.key} {o.size}".encode() for o in storage.list(prefix)]
+
+
+def _call(plan: Plan, storage: Storage) -> list[bytes]:
+    return _previous_year(plan, storage) + _outputs(storage, f"outgoing/{plan.fiscal_year.current}")
+
+
 def _previous_year(plan: Plan, storage: Storage) -> list[bytes]:
     previous = plan.fiscal_year.previous or plan.fiscal_year.current - 1
     return stored_content(

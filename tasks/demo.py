@@ -113,7 +113,7 @@ def seed_history(storage: Storage, plan: Plan, demo: Demo) -> None:
             "fiscal_year": year,
             "initiative_id": e.initiative,
             "department_id": e.department,
-            "result_text": e.previous_result or None,
+            plan.submission.result_key: e.previous_result or None,
         }
         for e in demo.entries
     ]

@@ -79,7 +79,7 @@ def import_history_workbook(plan: Plan, data: bytes, fiscal_year: int) -> Import
                         "initiative_id": initiative.id,
                         "department_id": department_id,
                         "initiative_name": initiative.name,
-                        "result_text": cells.get("result"),
+                        plan.submission.result_key: cells.get("result"),
                         plan.submission.grade_key: normalise_grade(cells.get("grade")),
                     },
                 )

@@ -68,11 +68,11 @@ def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFr
     previous = load_consolidated(storage, plan.fiscal_year.previous or year - 1)
     fields = [f.key for f in plan.submission.fields]
     submitted = _by_key(staged_main, ["department_id", "initiative_id"])
-    previous_results = (
-        {(r.initiative_id, r.department_id): r.result_text for r in previous.itertuples()}
-        if not previous.empty and "result_text" in previous.columns
-        else {}
-    )
+    result_key = plan.submission.result_key
+    previous_results = {
+        (str(r["initiative_id"]), str(r["department_id"])): _text(r.get(result_key))
+        for r in previous.to_dict("records")
+    }
     rows = []
     for initiative in plan.ordered_initiatives():
         if initiative.status == "ended":
@@ -214,11 +214,13 @@ def load_consolidated(storage: Storage, fiscal_year: int) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
 
 
-def previous_values(storage: Storage, fiscal_year: int) -> PreviousValues:
+def previous_values(
+    storage: Storage, fiscal_year: int, result_key: str = "result_text"
+) -> PreviousValues:
     """Return a year's results and indicator values, to prefill next year's workbooks."""
     results: dict[tuple[str, str], str] = {}
     for record in load_consolidated(storage, fiscal_year).to_dict("records"):
-        text = _text(record.get("result_text"))
+        text = _text(record.get(result_key))
         if text:
             results[(str(record["initiative_id"]), str(record["department_id"]))] = text
     values: dict[tuple[str, str], float] = {}

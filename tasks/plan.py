@@ -151,6 +151,8 @@ class SubmissionLayout(_Model):
     previous_label: str = "{previous}年度（実績）"
     """Header of the read-only column prefilled with last year's result."""
     fields: list[SubmissionField] = Field(min_length=1)
+    result_key: str = "result_text"
+    """The field holding the year's result, shown as last year's result the year after."""
     deadline: dt.date | None = None
     """Submission deadline (提出期限): a department with no accepted file is late after it."""
 
@@ -161,6 +163,8 @@ class SubmissionLayout(_Model):
             raise ValueError(f"field keys repeat: {keys}")
         if sum(1 for f in self.fields if f.kind == "grade") != 1:
             raise ValueError("exactly one field must have kind: grade")
+        if self.result_key not in keys:
+            raise ValueError(f"result_key {self.result_key!r} is not one of the fields {keys}")
         return self
 
     @property

@@ -8,6 +8,7 @@ whole batch and returns a small summary. The pure work lives in the domain modul
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from prefect.client.schemas.objects import State
 
 from tasks.caching import CACHED, call_key, check_key, consolidate_key, plan_key, render_key
 from tasks.demo import fill_workbook, load_demo, seed_history
-from tasks.errors import StorageError
+from tasks.errors import ConfigError, StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
 from tasks.gx_context import publish_data_docs
 from tasks.intake import IntakeResult, collect_new_files, load_ledger, save_ledger
@@ -65,6 +66,25 @@ class CollectionSummary:
     """Storage location (path or URL) of the GX Data Docs index for this run."""
 
 
+def run_name(prefix: str) -> Callable[[], str]:
+    """Return a flow-run namer: ``collect-2021``, with the plan's year when none was given."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        parameters = flow_run.parameters
+        year = parameters.get("fiscal_year")
+        if year is None:
+            try:
+                year = load_plan(parameters["config"]).fiscal_year.current
+            except ConfigError:
+                # The flow itself reports the broken plan; the run still needs a name.
+                return f"{prefix}-plan-error"
+        return f"{prefix}-{year}"
+
+    return name
+
+
 def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
     """Load the plan, set to report on ``fiscal_year`` when one is given."""
     return plan_for_year(load_plan(config), fiscal_year)
@@ -74,13 +94,9 @@ def write_call_workbooks(plan: Plan, workspace: str) -> list[str]:
     """Write one submission workbook per department to ``outgoing/<fy>/<department>/``."""
     storage = open_storage(workspace)
     previous_year = plan.fiscal_year.previous or plan.fiscal_year.current - 1
-    previous = previous_values(storage, previous_year)
+    previous = previous_values(storage, previous_year, plan.submission.result_key)
     keys = []
-    for department in plan.departments:
-        key = (
-            f"outgoing/{plan.fiscal_year.current}/{department.id}/"
-            f"{submission_filename(plan, department.id)}"
-        )
+    for department, key in zip(plan.departments, call_keys(plan), strict=True):
         data = build_submission_workbook(plan, department.id, previous)
         if not storage.exists(key) or storage.read_bytes(key) != data:
             storage.write_bytes(key, data)
@@ -160,18 +176,37 @@ def build_report_context_for(plan: Plan, workspace: str) -> dict[str, Any]:
     )
 
 
+def report_keys(plan: Plan, pdf: bool = False) -> list[str]:
+    """Return the keys of the year's 資料 files."""
+    year = plan.fiscal_year.current
+    stem = f"reports/{year}/{plan.report.document_number}_{plan.report.title}_{year}年度"
+    suffixes = [".docx", ".xlsx"] + ([".docx.pdf", ".xlsx.pdf"] if pdf and pdf_available() else [])
+    return [f"{stem}{suffix}" for suffix in suffixes]
+
+
+def call_keys(plan: Plan) -> list[str]:
+    """Return the keys of the year's submission workbooks, one per department."""
+    year = plan.fiscal_year.current
+    return [f"outgoing/{year}/{d.id}/{submission_filename(plan, d.id)}" for d in plan.departments]
+
+
+def outputs_missing(workspace: str, keys: list[str]) -> bool:
+    """Return whether any of a step's outputs is gone (deleted by hand, a new workspace)."""
+    storage = open_storage(workspace)
+    return not all(storage.exists(key) for key in keys)
+
+
 def render_shiryo(plan: Plan, workspace: str, pdf: bool = False) -> list[str]:
     """Render the Word and Excel 資料 from the year's dataset into ``reports/<fy>/``.
 
     With ``pdf``, a PDF of each is made too when LibreOffice is installed.
     """
     storage = open_storage(workspace)
-    year = plan.fiscal_year.current
     context = build_report_context_for(plan, workspace)
-    stem = f"reports/{year}/{plan.report.document_number}_{plan.report.title}_{year}年度"
+    docx_key, xlsx_key = report_keys(plan)[:2]
     outputs = {
-        f"{stem}.docx": render_committee_docx(plan.report.docx_template, context),
-        f"{stem}.xlsx": render_committee_xlsx(plan.report.xlsx_template, context),
+        docx_key: render_committee_docx(plan.report.docx_template, context),
+        xlsx_key: render_committee_xlsx(plan.report.xlsx_template, context),
     }
     if pdf and not pdf_available():
         logging.getLogger(__name__).warning(
@@ -218,26 +253,29 @@ def _is_storage_fault(task: object, task_run: object, state: State[object]) -> b
     return False
 
 
+STORAGE_RETRIES: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": [2, 10, 30],
+    "retry_condition_fn": _is_storage_fault,
+}
+"""Retry a step on a storage fault (S3 down, a share gone), never on a bad file or template."""
+
 load_plan_task = task(name="load-plan", cache_key_fn=plan_key, **CACHED)(load_plan_step)
 write_call_workbooks_task = task(
-    name="write-call-workbooks",
-    cache_key_fn=call_key,
-    **CACHED,
+    name="write-call-workbooks", cache_key_fn=call_key, **CACHED, **STORAGE_RETRIES
 )(write_call_workbooks)
-take_intake_task = task(
-    name="take-intake",
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=_is_storage_fault,
-)(take_intake)
-check_pending_task = task(name="check-submissions", cache_key_fn=check_key, **CACHED)(check_pending)
-consolidate_year_task = task(name="consolidate-year", cache_key_fn=consolidate_key, **CACHED)(
-    consolidate_year
-)
+take_intake_task = task(name="take-intake", **STORAGE_RETRIES)(take_intake)
+check_pending_task = task(
+    name="check-submissions", cache_key_fn=check_key, **CACHED, **STORAGE_RETRIES
+)(check_pending)
+consolidate_year_task = task(
+    name="consolidate-year", cache_key_fn=consolidate_key, **CACHED, **STORAGE_RETRIES
+)(consolidate_year)
 render_shiryo_task = task(
     name="render-shiryo",
     cache_key_fn=render_key,
     **CACHED,
+    **STORAGE_RETRIES,
 )(render_shiryo)
 seed_demo_history_task = task(name="seed-demo-history")(seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(drop_demo_submissions)

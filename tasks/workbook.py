@@ -251,6 +251,8 @@ def _write_indicator_sheet(
                 cell = sheet.cell(row=row, column=col)
                 cell.fill, cell.border, cell.font = _INPUT_FILL, _BORDER, _FONT
                 cell.protection = Protection(locked=False)
+                # Text format: "91.1%" or "4,510件" arrive as typed, not as Excel's 0.911.
+                cell.number_format = "@"
     for col, width in enumerate([10, 22, 28, 26, 8, 10, 12, 12, 12, 20], start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     _finish_sheet(sheet, len(headers))

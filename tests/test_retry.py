@@ -54,3 +54,9 @@ def test_a_repaired_template_reruns_only_the_render(prefect_server: None, tmp_pa
         assert set(states[step]) == {"Cached"}, (step, states)
     assert states["take-intake"] == ["Completed"]  # it always looks for new files
     assert list(workspace.glob("reports/2021/*.docx"))
+
+    # A coordinator deletes the 資料: the next run writes them again instead of skipping.
+    for report in workspace.glob("reports/2021/*"):
+        report.unlink()
+    assert annual_cycle(2021, str(preset), str(workspace), return_state=True).is_completed()
+    assert len(list(workspace.glob("reports/2021/*"))) == 2

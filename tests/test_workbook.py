@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -116,3 +117,32 @@ def test_it_names_a_renamed_sheet(minami: Plan) -> None:
 
     with pytest.raises(SubmissionError, match="シート「評価シート」が見つかりません"):
         read_submission(filled_workbook(minami, "shakyo", edit=rename), minami)
+
+
+def test_indicator_inputs_keep_what_was_typed(minami: Plan) -> None:
+    """It formats indicator inputs as text, so "91.1%" does not arrive as Excel's 0.911."""
+    workbook = load_workbook(io.BytesIO(build_submission_workbook(minami, "kenko-fukushi")))
+    sheet = workbook[minami.submission.indicator_sheet_name]
+    assert {sheet.cell(row=r, column=9).number_format for r in range(6, sheet.max_row + 1)} == {"@"}
+
+
+def test_last_years_result_comes_from_the_presets_result_field(tmp_path: Path) -> None:
+    """It prefills 北本市's 調査票 from last year's 進捗状況 (its result field)."""
+    import pandas as pd
+
+    from tasks.merge import previous_values, to_parquet
+    from tasks.plan import load_plan
+    from tasks.storage import FolderStorage
+
+    plan = load_plan("kitamoto")
+    storage = FolderStorage(tmp_path)
+    frame = pd.DataFrame(
+        {
+            "initiative_id": ["i001"],
+            "department_id": ["gakko-kyoiku"],
+            "progress_text": ["実施済み"],
+        }
+    )
+    storage.write_bytes("curated/2022/consolidated.parquet", to_parquet(frame))
+    previous = previous_values(storage, 2022, plan.submission.result_key)
+    assert previous.results == {("i001", "gakko-kyoiku"): "実施済み"}
