@@ -33,19 +33,23 @@ def render_committee_docx(template: str | Path, context: dict[str, Any]) -> byte
             context = {**context, "grade_chart": InlineImage(document, chart, width=Mm(150))}
         missing = sorted(declared - set(context))
     except (OSError, KeyError, zipfile.BadZipFile, TemplateError) as err:
-        raise RenderError(f"{path}: the Word template cannot be read: {err}") from err
+        raise RenderError(f"{path}: Word のテンプレートを読めません: {err}") from err
     if missing:
-        raise RenderError(f"{path}: the template uses names the report does not have: {missing}")
+        raise RenderError(
+            f"{path}: テンプレートに資料にない項目名があります（つづりを確認）: {missing}"
+        )
     try:
         document.render(context, jinja_env=Environment(undefined=StrictUndefined), autoescape=True)
     except TemplateError as err:
-        raise RenderError(f"{path}: the Word template is broken: {err}") from err
+        raise RenderError(
+            f"{path}: Word のテンプレートの {{ }} や {{% %}} の書き方に誤りがあります: {err}"
+        ) from err
     buffer = io.BytesIO()
     document.save(buffer)
     data = normalise_package(buffer.getvalue())
     leftover = _leftover_tags(data)
     if leftover:
-        raise RenderError(f"{path}: tags were left unrendered: {leftover[:3]}")
+        raise RenderError(f"{path}: 置き換えられなかったタグが残っています: {leftover[:3]}")
     return data
 
 

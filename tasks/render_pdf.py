@@ -25,7 +25,7 @@ def convert_to_pdf(data: bytes, suffix: str) -> bytes:
     """Return the PDF of a .docx or .xlsx document; raise RenderError if it cannot be made."""
     soffice = shutil.which("soffice")
     if soffice is None:
-        raise RenderError("LibreOffice (soffice) is not installed: cannot make a PDF")
+        raise RenderError("LibreOffice (soffice) がインストールされていないため、PDF を作れません")
     with tempfile.TemporaryDirectory(prefix="shiryo-pdf-") as folder:
         source = Path(folder) / f"shiryo{suffix}"
         source.write_bytes(data)
@@ -48,4 +48,6 @@ def convert_to_pdf(data: bytes, suffix: str) -> bytes:
             )
             return source.with_suffix(".pdf").read_bytes()
         except (OSError, subprocess.SubprocessError) as err:
-            raise RenderError(f"LibreOffice could not convert the {suffix} to PDF: {err}") from err
+            raise RenderError(
+                f"LibreOffice で {suffix} を PDF に変換できませんでした: {err}"
+            ) from err

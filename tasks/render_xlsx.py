@@ -48,7 +48,7 @@ def render_committee_xlsx(template: str | Path, context: dict[str, Any]) -> byte
     try:
         workbook = load_workbook(path)
     except (OSError, KeyError, zipfile.BadZipFile) as err:
-        raise RenderError(f"{path}: the Excel template cannot be read: {err}") from err
+        raise RenderError(f"{path}: Excel のテンプレートを読めません: {err}") from err
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.filters["vmerge"] = lambda value: value
     try:
@@ -68,7 +68,9 @@ def render_committee_xlsx(template: str | Path, context: dict[str, Any]) -> byte
             else:
                 _fill_sheet(env, sheet, context, per_goal=False)
     except (TemplateError, KeyError, TypeError, IndexError) as err:
-        raise RenderError(f"{path}: the Excel template does not fit the report: {err}") from err
+        raise RenderError(
+            f"{path}: Excel のテンプレートの {{ }} の書き方か項目名に誤りがあります: {err}"
+        ) from err
     workbook.active = 0
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -89,7 +89,7 @@ class FolderStorage:
         try:
             return self._path(key).read_bytes()
         except OSError as err:
-            raise StorageError(f"cannot read {self.describe(key)}: {err}") from err
+            raise StorageError(f"{self.describe(key)} を読めません: {err}") from err
 
     def write_bytes(self, key: str, data: bytes) -> None:
         target = self._path(key)
@@ -106,7 +106,7 @@ class FolderStorage:
                 Path(tmp_name).unlink(missing_ok=True)
                 raise
         except OSError as err:
-            raise StorageError(f"cannot write {self.describe(key)}: {err}") from err
+            raise StorageError(f"{self.describe(key)} に書き込めません: {err}") from err
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -125,7 +125,7 @@ class FolderStorage:
                 key = path.relative_to(self.root).as_posix()
                 objects.append(StoredObject(key=key, size=stat.st_size, mtime=stat.st_mtime))
         except OSError as err:
-            raise StorageError(f"cannot list {self.describe(prefix)}: {err}") from err
+            raise StorageError(f"{self.describe(prefix)} の一覧を取得できません: {err}") from err
         return sorted(objects, key=lambda o: o.key)
 
     def describe(self, key: str) -> str:
