@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from tasks.intake import LedgerEntry
 from tasks.plan import Plan
+from tasks.steps import CollectionSummary, check_pending, take_intake
 from tasks.storage import Storage
 from tasks.workbook import HEADER_ROW, build_submission_workbook, field_label
 
@@ -72,3 +74,12 @@ def archive_files(
             )
         )
     return entries
+
+
+def submit(workspace: Path, plan: Plan, relative: str, data: bytes) -> CollectionSummary:
+    """Drop one file into the workspace and run intake and checking, as a daily run would."""
+    target = workspace / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    take_intake(plan, str(workspace), settle_seconds=0)
+    return check_pending(plan, str(workspace))

@@ -8,8 +8,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tasks.plan import list_presets
-from tasks.steps import check_pending, take_intake
-from tests.helpers import filled_workbook
+from tests.helpers import filled_workbook, submit
 
 runner = CliRunner()
 
@@ -28,11 +27,7 @@ def test_status_names_who_has_not_submitted(workspace: Path) -> None:
     from tasks.plan import load_plan
 
     plan = load_plan("niigata-minami")
-    target = workspace / "intake/2021/shakyo/提出.xlsx"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(filled_workbook(plan, "shakyo"))
-    take_intake(plan, str(workspace), settle_seconds=0)
-    check_pending(plan, str(workspace))
+    submit(workspace, plan, "intake/2021/shakyo/提出.xlsx", filled_workbook(plan, "shakyo"))
     result = runner.invoke(app, ["status", "--year", "2021", "--workspace", str(workspace)])
     assert result.exit_code == 0
     lines = {line.split("\t")[0]: line for line in result.output.splitlines()}

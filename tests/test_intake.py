@@ -13,20 +13,13 @@ from tasks.plan import Plan
 from tasks.status import build_status_rows
 from tasks.steps import check_pending, take_intake
 from tasks.storage import FolderStorage
-from tests.helpers import filled_workbook
+from tests.helpers import filled_workbook, submit
 
 
 def _drop(workspace: Path, relative: str, data: bytes) -> None:
     path = workspace / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-
-
-def _submit(workspace: Path, plan: Plan, relative: str, data: bytes) -> None:
-    """Drop one file and run intake and checking on it, as a daily run would."""
-    _drop(workspace, relative, data)
-    take_intake(plan, str(workspace), settle_seconds=0)
-    check_pending(plan, str(workspace))
 
 
 def _statuses(workspace: Path) -> list[tuple[str | None, str, str]]:
@@ -82,13 +75,13 @@ def test_a_file_still_being_written_waits(workspace: Path, minami: Plan) -> None
 
 def test_a_resubmission_supersedes_and_both_stay(workspace: Path, minami: Plan) -> None:
     """It keeps the older accepted file as superseded when a newer one is accepted."""
-    _submit(
+    submit(
         workspace,
         minami,
         "intake/2021/shakyo/v1.xlsx",
         filled_workbook(minami, "shakyo", grade="B"),
     )
-    _submit(
+    submit(
         workspace,
         minami,
         "intake/2021/shakyo/v2.xlsx",
@@ -103,8 +96,8 @@ def test_a_resubmission_supersedes_and_both_stay(workspace: Path, minami: Plan) 
 
 def test_a_rejected_resubmission_keeps_the_accepted_one(workspace: Path, minami: Plan) -> None:
     """It keeps the last good file in force when a newer one is rejected."""
-    _submit(workspace, minami, "intake/2021/shakyo/good.xlsx", filled_workbook(minami, "shakyo"))
-    _submit(
+    submit(workspace, minami, "intake/2021/shakyo/good.xlsx", filled_workbook(minami, "shakyo"))
+    submit(
         workspace,
         minami,
         "intake/2021/shakyo/bad.xlsx",
@@ -131,8 +124,8 @@ def test_misplaced_files_are_rejected_not_lost(workspace: Path, minami: Plan) ->
 
 def test_a_file_claiming_another_department_replaces_nothing(workspace: Path, minami: Plan) -> None:
     """It rejects a workbook of department A dropped in B's folder; B's file stays in force."""
-    _submit(workspace, minami, "intake/2021/shakyo/own.xlsx", filled_workbook(minami, "shakyo"))
-    _submit(workspace, minami, "intake/2021/shakyo/other.xlsx", filled_workbook(minami, "npo"))
+    submit(workspace, minami, "intake/2021/shakyo/own.xlsx", filled_workbook(minami, "shakyo"))
+    submit(workspace, minami, "intake/2021/shakyo/other.xlsx", filled_workbook(minami, "npo"))
     assert _statuses(workspace) == [
         ("shakyo", "own.xlsx", "accepted"),
         ("shakyo", "other.xlsx", "rejected"),
@@ -157,7 +150,7 @@ def test_names_that_differ_only_in_unicode_form(workspace: Path, minami: Plan) -
 def test_status_shows_who_has_not_submitted(workspace: Path, minami: Plan) -> None:
     """It lists every department: 受理, 差戻し中, 未提出, and 期限超過 after the deadline."""
     _drop(workspace, "intake/2021/shakyo/ok.xlsx", filled_workbook(minami, "shakyo"))
-    _submit(workspace, minami, "intake/2021/npo/ng.xlsx", filled_workbook(minami, "npo", grade="Z"))
+    submit(workspace, minami, "intake/2021/npo/ng.xlsx", filled_workbook(minami, "npo", grade="Z"))
     ledger = load_ledger(FolderStorage(workspace), 2021)
     late_plan = minami.model_copy(
         update={
@@ -188,8 +181,8 @@ def test_lock_and_system_files_are_not_submissions(workspace: Path, minami: Plan
 def test_a_file_moved_into_the_right_folder_is_taken_again(workspace: Path, minami: Plan) -> None:
     """It takes the same bytes again once they are dropped where the rejection said."""
     data = filled_workbook(minami, "shakyo")
-    _submit(workspace, minami, "intake/2021/提出.xlsx", data)
-    _submit(workspace, minami, "intake/2021/shakyo/提出.xlsx", data)
+    submit(workspace, minami, "intake/2021/提出.xlsx", data)
+    submit(workspace, minami, "intake/2021/shakyo/提出.xlsx", data)
     assert _statuses(workspace) == [
         (None, "提出.xlsx", "rejected"),
         ("shakyo", "提出.xlsx", "accepted"),
@@ -199,9 +192,9 @@ def test_a_file_moved_into_the_right_folder_is_taken_again(workspace: Path, mina
 def test_an_older_version_sent_again_reverts_to_it(workspace: Path, minami: Plan) -> None:
     """It lets a department go back to an earlier file by sending it again."""
     first = filled_workbook(minami, "shakyo", grade="B")
-    _submit(workspace, minami, "intake/2021/shakyo/v1.xlsx", first)
-    _submit(workspace, minami, "intake/2021/shakyo/v2.xlsx", filled_workbook(minami, "shakyo"))
-    _submit(workspace, minami, "intake/2021/shakyo/v1 (戻す).xlsx", first)
+    submit(workspace, minami, "intake/2021/shakyo/v1.xlsx", first)
+    submit(workspace, minami, "intake/2021/shakyo/v2.xlsx", filled_workbook(minami, "shakyo"))
+    submit(workspace, minami, "intake/2021/shakyo/v1 (戻す).xlsx", first)
     assert [s for _, _, s in _statuses(workspace)] == ["superseded", "superseded", "accepted"]
 
 

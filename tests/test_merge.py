@@ -9,8 +9,8 @@ import pandas as pd
 
 from tasks.merge import plan_changes
 from tasks.plan import Plan, load_plan
-from tasks.steps import check_pending, consolidate_year, take_intake
-from tests.helpers import filled_workbook
+from tasks.steps import build_report_context_for, check_pending, consolidate_year, take_intake
+from tests.helpers import filled_workbook, submit
 
 
 def test_plan_changes_are_visible(minami: Plan) -> None:
@@ -36,11 +36,7 @@ def test_plan_changes_are_visible(minami: Plan) -> None:
 def test_running_a_year_twice_gives_identical_files(workspace: Path) -> None:
     """It writes byte-identical dataset files when the same year is consolidated again."""
     plan = load_plan("niigata-minami")
-    target = workspace / "intake/2021/shakyo/提出.xlsx"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(filled_workbook(plan, "shakyo"))
-    take_intake(plan, str(workspace), settle_seconds=0)
-    check_pending(plan, str(workspace))
+    submit(workspace, plan, "intake/2021/shakyo/提出.xlsx", filled_workbook(plan, "shakyo"))
 
     def hashes() -> dict[str, str]:
         return {
@@ -73,11 +69,7 @@ def test_the_csv_export_neutralises_formula_like_text() -> None:
 
 def test_the_nishitokyo_indicators_keep_four_years(workspace: Path) -> None:
     """It shows 平成29年度 (現状値), 平成30年度, 令和元年度 and the 令和5年度 目標値 together."""
-    from tasks.intake import load_ledger
-    from tasks.merge import load_consolidated, load_indicator_history, load_indicators
-    from tasks.report import build_report_context
     from tasks.steps import drop_demo_submissions, seed_demo_history, write_call_workbooks
-    from tasks.storage import FolderStorage
 
     plan = load_plan("nishitokyo")
     ws = str(workspace)
@@ -87,14 +79,7 @@ def test_the_nishitokyo_indicators_keep_four_years(workspace: Path) -> None:
     take_intake(plan, ws, settle_seconds=0)
     check_pending(plan, ws)
     consolidate_year(plan, ws)
-    storage = FolderStorage(workspace)
-    context = build_report_context(
-        plan,
-        load_consolidated(storage, 2019),
-        load_indicators(storage, 2019),
-        load_indicator_history(storage, 2019),
-        load_ledger(storage, 2019),
-    )
+    context = build_report_context_for(plan, ws)
     assert [y["label"] for y in context["indicator_years"]] == [
         "平成29年度",
         "平成30年度",

@@ -7,13 +7,9 @@ from pathlib import Path
 
 from openpyxl.workbook.workbook import Workbook
 
-from tasks.intake import load_ledger
-from tasks.merge import load_consolidated, load_indicator_history, load_indicators
 from tasks.plan import Plan
-from tasks.report import build_report_context
-from tasks.steps import check_pending, consolidate_year, take_intake
-from tasks.storage import FolderStorage
-from tests.helpers import filled_workbook
+from tasks.steps import build_report_context_for, consolidate_year
+from tests.helpers import filled_workbook, submit
 
 
 def _full_width_indicator(plan: Plan) -> Callable[[Workbook], None]:
@@ -28,21 +24,15 @@ def test_a_warned_file_is_marked_and_a_missing_department_listed(
     workspace: Path, minami: Plan
 ) -> None:
     """It marks rows from a file accepted with warnings (△) and lists who did not submit."""
-    target = workspace / "intake/2021/kenko-fukushi/提出.xlsx"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(filled_workbook(minami, "kenko-fukushi", edit=_full_width_indicator(minami)))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    summary = check_pending(minami, str(workspace))
+    summary = submit(
+        workspace,
+        minami,
+        "intake/2021/kenko-fukushi/提出.xlsx",
+        filled_workbook(minami, "kenko-fukushi", edit=_full_width_indicator(minami)),
+    )
     assert [(f.status, f.warnings) for f in summary.files] == [("accepted", 1)]
     consolidate_year(minami, str(workspace))
-    storage = FolderStorage(workspace)
-    context = build_report_context(
-        minami,
-        load_consolidated(storage, 2021),
-        load_indicators(storage, 2021),
-        load_indicator_history(storage, 2021),
-        load_ledger(storage, 2021),
-    )
+    context = build_report_context_for(minami, str(workspace))
     rows = {row["id"]: row for row in context["initiatives"]}
     assert rows["i001"]["warned"] == "△"  # 健康福祉課's own initiative
     assert rows["i008"]["warned"] == ""  # 社会福祉協議会's, not submitted
