@@ -287,11 +287,11 @@ def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     for name, frame in sheets.items():
         sheet = workbook.create_sheet(name)
         sheet.append(list(frame.columns))
-        for values in frame.itertuples(index=False):
-            sheet.append([_cell_value(v) for v in values])
-            for cell in sheet[sheet.max_row]:
+        for row, values in enumerate(frame.itertuples(index=False), start=2):
+            for col, value in enumerate(values, start=1):
+                cell = sheet.cell(row=row, column=col, value=_cell_value(value))
                 if isinstance(cell.value, str):
-                    cell.data_type = "s"
+                    cell.data_type = "s"  # text that starts with "=" stays text
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
