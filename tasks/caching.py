@@ -108,10 +108,13 @@ def _call(plan: Plan, storage: Storage) -> list[bytes]:
 
 def _previous_year(plan: Plan, storage: Storage) -> list[bytes]:
     previous = plan.fiscal_year.previous or plan.fiscal_year.current - 1
-    return stored_content(
-        storage,
-        [f"curated/{previous}/consolidated.parquet", f"curated/{previous}/indicators.parquet"],
-    )
+    keys = [f"curated/{previous}/consolidated.parquet", f"curated/{previous}/indicators.parquet"]
+    return [part for key in keys for part in (key.encode(), _object_or_nothing(storage, key))]
+
+
+def _object_or_nothing(storage: Storage, key: str) -> bytes:
+    # Storage.list takes folders; a single file is read directly (absent: no bytes).
+    return storage.read_bytes(key) if storage.exists(key) else b""
 
 
 def _checks(plan: Plan, storage: Storage) -> list[bytes]:
