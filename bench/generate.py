@@ -1,14 +1,15 @@
 """Generate N realistic department workbooks (調査票) from the product's own templates.
 
-The N files come from cities (the hosted service's tenants) of M departments each (M = 50 by
-default: "a city sends 30–60 workbooks a year"; M = N puts every department in one plan).
-Each city has its own synthetic plan: M departments with 20 initiatives (事業) each, under
-four 基本目標 of five 分野別計画 of five 目標; three initiatives of every department have an
-indicator, and every department's first initiative is listed a second time (再掲). Each
-department's workbook is the product's ``build_submission_workbook``, filled in with openpyxl
-the way ``tests/helpers.filled_workbook`` does, with Japanese text. About 5% of the files
-carry a blocking mistake (grade ``Ｅ`` or a blank 実績) and about 10% a warning (an indicator
-typed as ``１２回``); the rest are clean, some with full-width grades (``Ａ``) that fold.
+The N files come from cities (the hosted service's tenants) of M departments on average
+(M = 50 by default, cities of 30–70: "a city sends 30–60 workbooks a year"; ``--per-plan 0``
+puts every department in one plan). Each city has its own synthetic plan: M departments with
+20 initiatives (事業) each, under four 基本目標 of five 分野別計画 of five 目標; three
+initiatives of every department have an indicator, and every department's first initiative
+is listed a second time (再掲). Each department's workbook is the product's
+``build_submission_workbook``, filled in with openpyxl the way
+``tests/helpers.filled_workbook`` does, with Japanese text. About 5% of the files carry a
+blocking mistake (grade ``Ｅ`` or a blank 実績) and about 10% a warning (an indicator typed
+as ``１２回``); the rest are clean, some with full-width grades (``Ａ``) that fold.
 
 A set is written once under ``/tmp/shiryo-bench/sets/`` (``$SHIRYO_BENCH_CACHE``) keyed by N,
 M, the generator version and the product code workbooks are built from, and reused:
@@ -20,9 +21,9 @@ M, the generator version and the product code workbooks are built from, and reus
 Generation runs on every core. The product's plan lookups are linear scans
 (``Plan.initiative``, ``Plan.department``) and ``ordered_initiatives`` is quadratic in the
 number of initiatives, which makes building thousands of workbooks from one big plan take
-days; the generator (only the generator, in its own processes) swaps those lookups for
-indexed ones that give the same answers, so the workbooks are byte-for-byte what the product
-would write. The product runs unchanged.
+days; for plans over 2,000 initiatives the generator (only the generator, in its own
+processes) swaps those lookups for indexed ones that give the same answers, so the workbooks
+are byte-for-byte what the product would write. The product itself always runs unchanged.
 
     python -m bench.generate --files 2000 [--per-plan 50]
 """
@@ -63,9 +64,9 @@ from tasks.workbook import (  # noqa: E402
     submission_filename,
 )
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_PER_PLAN = 50
-INDEX_ABOVE_INITIATIVES = 5000
+INDEX_ABOVE_INITIATIVES = 2000
 """Plans with more initiatives get the generator's indexed lookups."""
 FISCAL_YEAR = 2021
 INITIATIVES_PER_DEPARTMENT = 20
@@ -507,9 +508,22 @@ def _init_worker(target: str) -> None:
 
 
 def city_sizes(files: int, per_plan: int) -> list[int]:
-    """Return the number of departments of each city: ``per_plan`` each, the last the rest."""
-    per_plan = per_plan or files
-    return [min(per_plan, files - start) for start in range(0, files, per_plan)]
+    """Return the number of departments of each city: ``per_plan`` on average.
+
+    Cities differ (from 0.6 to 1.4 times ``per_plan``: 30–70 departments for 50), as real
+    ones do, which also lets a single run separate what a flow run costs from what a file
+    costs. The last city takes what is left; ``files <= per_plan`` is one city.
+    """
+    if not per_plan or files <= per_plan:
+        return [files]
+    rng = random.Random(f"cities-{files}-{per_plan}")
+    low, high = max(1, round(per_plan * 0.6)), max(1, round(per_plan * 1.4))
+    sizes: list[int] = []
+    left = files
+    while left > 0:
+        sizes.append(min(left, rng.randint(low, high)))
+        left -= sizes[-1]
+    return sizes
 
 
 def builder_digest() -> str:
@@ -552,10 +566,12 @@ def generate(
         if city == 0:
             _check_round_trip(document, path)
     workers = workers or os.cpu_count() or 1
-    log(
-        f"generating {files} workbooks ({len(sizes)} plans of up to {per_plan} departments) "
-        f"on {workers} processes into {root} …"
+    shape = (
+        f"1 plan of {files} departments"
+        if len(sizes) == 1
+        else f"{len(sizes)} plans of {min(sizes)}–{max(sizes)} departments"
     )
+    log(f"generating {files} workbooks ({shape}) on {workers} processes into {root} …")
     entries: list[dict[str, Any]] = []
     jobs = _jobs(sizes, workers)
     context = multiprocessing.get_context("fork")

@@ -131,9 +131,14 @@ def main(argv: list[str] | None = None) -> None:
     readback_began = time.perf_counter()
     statuses: Counter[str] = Counter()
     tasks: Counter[str] = Counter()
+    tasks_each = []
+    files_each = []
     for state in states:
-        statuses.update(f.status for f in state.result().files)
-        tasks.update(_task_seconds(state.state_details.flow_run_id))
+        files = state.result().files
+        statuses.update(f.status for f in files)
+        files_each.append(len(files))
+        tasks_each.append(_task_seconds(state.state_details.flow_run_id))
+        tasks.update(tasks_each[-1])
     readback = time.perf_counter() - readback_began
     server_pid = server.server_process.pid if server.server_process else None
     result = {
@@ -145,7 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         "server_seconds": server_up - imported,
         "flow_seconds": flow_done - server_up,
         "flow_seconds_each": flow_seconds,
+        "files_each": files_each,
         "tasks": dict(tasks),
+        "tasks_each": tasks_each,
         "readback_seconds": readback,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "server_peak_rss_mib": _peak_rss_mib(server_pid) if server_pid else None,

@@ -15,12 +15,12 @@
    ``(work(N) − work(1)) / (N − 1)``, where a run's work is its wall time less what cannot
    depend on N and is timed in the run (process start + imports, the server's start and
    stop, the bench reading task times back): the flows and the rest of the exit. It
-   includes each further city's own flow run spread over its files. The 1-file run is done
-   twice (``--baseline-runs``) and the lesser kept, as it is small against its noise. The
-   start-up is the 1-file run's wall time less one file's share (imports, server start and
-   stop, plan, GX set-up, the plan's empty consolidation, exit).
-   With several cities, the first city alone splits the per-file cost into a cost per
-   further city and a cost per file within a city.
+   includes each further city's own flow run spread over its files; as cities differ in
+   size, a least-squares line through the flow runs (files, seconds) splits it into a cost
+   per flow run and a cost per file within a city, for the flow and for each step. The
+   1-file run is done twice (``--baseline-runs``) and the lesser kept, as it is small
+   against its noise. The start-up is the 1-file run's wall time less one file's share
+   (imports, server start and stop, plan, GX set-up, the plan's empty consolidation, exit).
 4. (c) rendering: the Word and Excel 資料 for 300 and 3,000 initiatives (``bench/render.py``).
 5. With ``--profile``, one more N-file product run under cProfile; its top functions.
 
@@ -339,10 +339,13 @@ def main(argv: list[str] | None = None) -> None:
     generated = generate(args.files, args.per_plan, args.workers, log=print)
     state = "cached" if generated.cached else f"generated in {generated.seconds:.1f} s"
     cities = len(generated.cities)
+    shape = (
+        f"1 city of {args.files} departments"
+        if cities == 1
+        else f"{cities} cities of {generated.per_plan} departments on average"
+    )
     print(
-        f"set: {args.files} workbooks from {cities} "
-        f"{'city' if cities == 1 else 'cities'} of up to {generated.per_plan} departments "
-        f"({generated.per_plan * INITIATIVES_PER_DEPARTMENT:,} initiatives per plan, "
+        f"set: {args.files} workbooks from {shape} (20 initiatives each, "
         f"{args.files * INITIATIVES_PER_DEPARTMENT:,} in all; {state}) at {generated.root}"
     )
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
@@ -478,8 +481,8 @@ def measure_product(
         f"product outcome: {_counts(full['statuses'])} (the set's design: {_counts(expected)}); "
         f"flow runs {_counts(full['flow_states'])}"
     )
-    if len(generated.cities) > 1:
-        _measure_city(bench, generated, entries, n, _work(one, one_wall), full, full_wall, figures)
+    if full["flows"] > 2:
+        _print_per_flow(full, figures)
     return rate
 
 
@@ -489,42 +492,52 @@ def _work(run: dict[str, Any], wall: float) -> float:
     return float(wall - fixed - run.get("server_stop_seconds", 0.0))
 
 
-def _measure_city(
-    bench: Bench,
-    generated: GeneratedSet,
-    entries: list[dict[str, Any]],
-    n: int,
-    one_work: float,
-    full: dict[str, Any],
-    full_wall: float,
-    figures: dict[str, Any],
-) -> None:
-    """Split the per-file cost: the first city alone gives the cost of a file within a city."""
-    first_city = [e for e in entries if e["city"] == generated.cities[0]]
-    m, cities = len(first_city), len(generated.cities)
-    jobs = jobs_file(generated, bench.scratch / "ws-city", first_city, "city")
-    city, city_wall = bench.run(
-        "product-city",
-        "bench.product",
-        *("--jobs", str(jobs)),
-        timeout=bench.timeout,
-        home=bench.fresh_home("city"),
-    )
-    if city is None:
-        print(f"per city: the first city's run did not finish within {city_wall:.0f} s")
+def _print_per_flow(full: dict[str, Any], figures: dict[str, Any]) -> None:
+    """Split the flows' time into a cost per flow run and a cost per file, by least squares.
+
+    Cities differ in size, so each flow run of the N-file run is one point (its files, its
+    seconds); the first flow is left out, as it pays the process's first-time costs.
+    """
+    files = full["files_each"][1:]
+    columns: dict[str, list[float]] = {"flow": full["flow_seconds_each"][1:]}
+    for name in _TASK_ORDER + sorted({k for t in full["tasks_each"] for k in t} - {*_TASK_ORDER}):
+        columns[name] = [t.get(name, 0.0) for t in full["tasks_each"][1:]]
+    columns["orchestration"] = [
+        flow - sum(t.values())
+        for flow, t in zip(columns["flow"], full["tasks_each"][1:], strict=True)
+    ]
+    fits = {name: _fit(files, seconds) for name, seconds in columns.items()}
+    figures["product"]["per_flow_fit"] = {
+        name: {"per_flow_seconds": fit[0], "per_file_seconds": fit[1]}
+        for name, fit in fits.items()
+        if fit is not None
+    }
+    if fits["flow"] is None:
         return
-    city_work = _work(city, city_wall)
-    within = (city_work - one_work) / (m - 1)
-    per_city = ((_work(full, full_wall) - city_work) - (n - m) * within) / (cities - 1)
-    figures["product"]["city"] = {**city, "wall_seconds": city_wall}
-    figures["product"]["within_city_per_file_seconds"] = within
-    figures["product"]["per_city_seconds"] = per_city
+    per_flow, per_file = fits["flow"]
     print(
-        f"per city: {per_city:.1f} s for each further city's flow run beyond its files "
-        f"({cities} cities); within a city: per-file "
-        f"{_fmt_rate(1 / within if within > 0 else None)} (the first city alone: {m} files "
-        f"in {city_wall:.1f} s, {_tasks(city['tasks'])})"
+        f"per city: {per_flow:.2f} s per flow run + {per_file * 1000:.1f} ms per file in it "
+        f"(within a city: {_fmt_rate(1 / per_file if per_file > 0 else None)}; least squares "
+        f"over flow runs 2–{full['flows']}, {min(files)}–{max(files)} files each; the first "
+        f"{full['flow_seconds_each'][0]:.1f} s)"
     )
+    parts = [
+        f"{name} {fit[0]:.2f} s + {fit[1] * 1000:.1f} ms"
+        for name, fit in fits.items()
+        if fit is not None and name != "flow"
+    ]
+    print(f"  per flow run + per file, by step: {'; '.join(parts)}")
+
+
+def _fit(xs: list[int], ys: list[float]) -> tuple[float, float] | None:
+    """Return (intercept, slope) of the least-squares line through the points, if any."""
+    if len(set(xs)) < 2:
+        return None
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    return mean_y - slope * mean_x, slope
 
 
 def _print_startup(
