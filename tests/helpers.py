@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
@@ -83,3 +85,14 @@ def submit(workspace: Path, plan: Plan, relative: str, data: bytes) -> Collectio
     target.write_bytes(data)
     take_intake(plan, str(workspace), settle_seconds=0)
     return check_pending(plan, str(workspace))
+
+
+def needs(available: bool, what: str) -> pytest.MarkDecorator:
+    """Skip a test on a developer's machine that lacks ``what``; never in CI, where it must run.
+
+    ``.ci/system`` installs every system tool the tests drive, so in CI (``CI=true``) a missing
+    one is a failure of the test, not a skip.
+    """
+    return pytest.mark.skipif(
+        not available and not os.environ.get("CI"), reason=f"{what} is not installed here"
+    )

@@ -7,9 +7,10 @@ import pytest
 from tasks.plan import Plan
 from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.workbook import build_submission_workbook
+from tests.helpers import needs
 
 
-@pytest.mark.skipif(not pdf_available(), reason="LibreOffice (soffice) is not installed here")
+@needs(pdf_available(), "LibreOffice (soffice)")
 def test_it_converts_a_workbook_to_pdf(minami: Plan) -> None:
     """It returns a PDF made by LibreOffice from an .xlsx."""
     pdf = convert_to_pdf(build_submission_workbook(minami, "chiiki-somu"), ".xlsx")
