@@ -5,7 +5,7 @@ Each flow reads like a table of contents; the work is in ``tasks.steps``.
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, unmapped
 
 from tasks.artifacts import publish_collection_artifacts_task
 from tasks.steps import (
@@ -15,6 +15,8 @@ from tasks.steps import (
     consolidate_year_task,
     load_plan_task,
     outputs_missing,
+    pending_batches_task,
+    read_pending_task,
     render_shiryo_task,
     report_keys,
     run_name,
@@ -38,7 +40,9 @@ def collect_submissions(
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
     plan = load_plan_task(config, fiscal_year)
     take_intake_task(plan, workspace, settle_seconds)
-    summary = check_pending_task(plan, workspace)
+    batches = pending_batches_task(plan, workspace)
+    reads = read_pending_task.map(unmapped(plan), unmapped(workspace), batches)
+    summary = check_pending_task(plan, workspace, reads.result())
     consolidate_year_task(plan, workspace)
     publish_collection_artifacts_task(plan, workspace, summary)
     return summary

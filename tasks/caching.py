@@ -69,7 +69,7 @@ def content_key(
         plan: Plan = parameters["plan"]
         storage = open_storage(parameters["workspace"])
         options = sorted(
-            (k, repr(v)) for k, v in parameters.items() if k not in ("plan", "workspace")
+            (k, repr(v)) for k, v in parameters.items() if k not in _CONTENT_PARAMETERS
         )
         return fingerprint(
             [
@@ -84,6 +84,25 @@ def content_key(
         )
 
     return key
+
+
+_CONTENT_PARAMETERS = ("plan", "workspace", "entries", "reads")
+"""Parameters keyed by their content elsewhere (the plan's hash, the files read), not by repr."""
+
+
+def read_key(_context: Any, parameters: dict[str, Any]) -> str:
+    """Key a read of archived files on the files themselves: their names are their hashes."""
+    plan: Plan = parameters["plan"]
+    entries = parameters["entries"]
+    return fingerprint(
+        [
+            "read",
+            code_version(),
+            plan_hash(plan),
+            parameters["workspace"],
+            *sorted(f"{e.sha256} {e.department_id}" for e in entries),
+        ]
+    )
 
 
 def _sightings(plan: Plan, storage: Storage) -> list[bytes]:

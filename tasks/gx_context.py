@@ -2,8 +2,10 @@
 
 Importing GX costs about 2 s, so the context is made once and kept; each suite becomes one
 checkpoint (named after the suite and a hash of its JSON, so that an edited suite file is a
-new checkpoint), whose run also updates the Data Docs site in a temporary folder. The site is
-copied into the workspace with :func:`publish_data_docs`, for the coordinator.
+new checkpoint). :func:`publish_data_docs` builds the Data Docs site of the validations run
+since the last publication, once, copies it into the workspace for the coordinator and then
+forgets those validations: a process that serves several municipalities one after another
+never shows one's results in another's site.
 """
 
 from __future__ import annotations
@@ -59,7 +61,6 @@ _checkpoints: dict[str, Any] = {}
 
 def _checkpoint(suite_spec: dict[str, Any]) -> Any:
     import great_expectations as gx
-    from great_expectations.checkpoint.actions import UpdateDataDocsAction
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
@@ -84,7 +85,7 @@ def _checkpoint(suite_spec: dict[str, Any]) -> Any:
         gx.Checkpoint(
             name=name,
             validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="data-docs", site_names=[SITE_NAME])],
+            actions=[],
             result_format=_RESULT_FORMAT,
         )
     )
@@ -121,10 +122,19 @@ def _inert_markup(frame: Any) -> Any:
 
 
 def publish_data_docs(storage: Storage, prefix: str) -> str | None:
-    """Copy the Data Docs site under ``prefix`` in the workspace; return the index key."""
+    """Build the Data Docs of the validations run since the last call; copy them under ``prefix``.
+
+    Returns the index's key, or None when nothing was validated. The validations are then
+    dropped from the (in-memory) store and the site, so the next call starts afresh.
+    """
     if not _context.cache_info().currsize:
         return None
-    site = _context()[2]
+    context, _, site = _context()
+    store = context.validation_results_store
+    validations = store.list_keys()
+    if not validations:
+        return None
+    context.build_data_docs(site_names=[SITE_NAME])
     for path in sorted(site.rglob("*")):
         if not path.is_file():
             continue
@@ -133,4 +143,9 @@ def publish_data_docs(storage: Storage, prefix: str) -> str | None:
         if "/static/" in f"/{path.relative_to(site).as_posix()}" and storage.exists(key):
             continue
         storage.write_bytes(key, path.read_bytes())
+    for validation in validations:
+        store.remove_key(validation)
+    for built in site.iterdir():
+        if built.name != "static":
+            shutil.rmtree(built) if built.is_dir() else built.unlink()
     return f"{prefix}/index.html"

@@ -10,6 +10,7 @@ year's target. Rows are sorted by key so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pandas as pd
@@ -27,9 +28,13 @@ KEY = ["fiscal_year", "initiative_id", "department_id"]
 INDICATOR_KEY = ["fiscal_year", "initiative_id", "indicator_id", "department_id"]
 
 
-def staged_key(fiscal_year: int, sha256: str, kind: str) -> str:
-    """Return where the staged rows of one accepted file are kept (kind: main, indicators)."""
-    return f"curated/{fiscal_year}/staged/{sha256}.{kind}.parquet"
+def staged_key(fiscal_year: int, shas: list[str], kind: str) -> str:
+    """Return where the staged rows of a batch of accepted files are kept (kind: main, indicators).
+
+    The name is a hash of the batch's files, so staging the same batch again writes nothing new.
+    """
+    digest = hashlib.sha256("\n".join(sorted(shas)).encode()).hexdigest()[:32]
+    return f"curated/{fiscal_year}/staged/{digest}.{kind}.parquet"
 
 
 def stage_accepted(
@@ -39,32 +44,40 @@ def stage_accepted(
     indicators: pd.DataFrame,
     accepted: list[str],
 ) -> None:
-    """Keep the staged rows of each accepted file, once per sha256."""
-    for sha256 in sorted(accepted):
-        for kind, frame in (("main", main), ("indicators", indicators)):
-            key = staged_key(fiscal_year, sha256, kind)
-            if storage.exists(key):
-                continue
-            rows = frame[frame["sha256"] == sha256] if not frame.empty else frame
-            storage.write_bytes(key, to_parquet(rows.drop(columns=["record_id"], errors="ignore")))
+    """Keep the staged rows of a batch's accepted files: one Parquet file per kind and batch."""
+    if not accepted:
+        return
+    for kind, frame in (("main", main), ("indicators", indicators)):
+        key = staged_key(fiscal_year, accepted, kind)
+        if storage.exists(key):
+            continue
+        rows = frame[frame["sha256"].isin(accepted)] if not frame.empty else frame
+        rows = rows.drop(columns=["record_id"], errors="ignore").sort_values(["sha256", "row"])
+        storage.write_bytes(key, to_parquet(rows.reset_index(drop=True)))
+
+
+def load_staged(storage: Storage, fiscal_year: int, kind: str, shas: set[str]) -> pd.DataFrame:
+    """Return the staged rows of the given files, in file and row order."""
+    frames = []
+    for stored in storage.list(f"curated/{fiscal_year}/staged"):
+        if stored.key.endswith(f".{kind}.parquet"):
+            frame = pd.read_parquet(io.BytesIO(storage.read_bytes(stored.key)))
+            frames.append(frame[frame["sha256"].isin(shas)] if "sha256" in frame else frame[:0])
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["sha256", "department_id", "initiative_id"])
+    rows = pd.concat(frames, ignore_index=True).drop_duplicates(["sha256", "sheet", "row"])
+    return rows.sort_values(["sha256", "row"], ignore_index=True)
 
 
 def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the year's consolidated rows and indicator rows from the latest accepted files."""
     year = plan.fiscal_year.current
     latest = {
-        e.department_id: e
-        for e in ledger.entries
-        if e.status == "accepted" and e.department_id is not None
+        e.sha256 for e in ledger.entries if e.status == "accepted" and e.department_id is not None
     }
-    staged_main = [
-        pd.read_parquet(io.BytesIO(storage.read_bytes(staged_key(year, e.sha256, "main"))))
-        for e in latest.values()
-    ]
-    staged_indicators = [
-        pd.read_parquet(io.BytesIO(storage.read_bytes(staged_key(year, e.sha256, "indicators"))))
-        for e in latest.values()
-    ]
+    staged_main = [load_staged(storage, year, "main", latest)]
+    staged_indicators = [load_staged(storage, year, "indicators", latest)]
     previous = load_consolidated(storage, plan.fiscal_year.previous or year - 1)
     fields = [f.key for f in plan.submission.fields]
     submitted = _by_key(staged_main, ["department_id", "initiative_id"])

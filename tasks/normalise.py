@@ -149,7 +149,7 @@ def parse_numbers(cells: pd.Series) -> pd.DataFrame:
     # column; pandas' str.extract would call Python's `re` once per cell for this pattern.
     encoded = pc.dictionary_encode(pa.chunked_array([pa.array(cells.astype("str"))]))
     encoded = encoded.combine_chunks()
-    distinct = _parse_distinct(encoded.dictionary)
+    distinct = _parse_distinct(encoded.dictionary).astype(object)
     # The row after the distinct texts stands for a missing cell: ok, with nothing in it.
     missing = len(distinct)
     distinct.loc[missing] = [float("nan"), None, None, True]

@@ -15,12 +15,20 @@ from typing import Any
 from prefect import task
 from prefect.client.schemas.objects import State
 
-from tasks.caching import CACHED, call_key, check_key, consolidate_key, plan_key, render_key
+from tasks.caching import (
+    CACHED,
+    call_key,
+    check_key,
+    consolidate_key,
+    plan_key,
+    read_key,
+    render_key,
+)
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import ConfigError, StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
 from tasks.gx_context import publish_data_docs
-from tasks.intake import IntakeResult, collect_new_files, load_ledger, save_ledger
+from tasks.intake import IntakeResult, LedgerEntry, collect_new_files, load_ledger, save_ledger
 from tasks.merge import (
     consolidate,
     load_consolidated,
@@ -37,7 +45,7 @@ from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
 from tasks.storage import open_storage
-from tasks.submissions import check_submissions, record_outcome
+from tasks.submissions import ReadBatch, read_batch, record_outcome, validate_batch
 from tasks.validate import Finding
 from tasks.workbook import build_submission_workbook, submission_filename
 
@@ -114,13 +122,41 @@ def take_intake(plan: Plan, workspace: str, settle_seconds: float = 2.0) -> Inta
     return result
 
 
-def check_pending(plan: Plan, workspace: str) -> CollectionSummary:
-    """Validate every pending file as one batch, write feedback, stage accepted rows."""
+READ_BATCH_FILES = 200
+"""Files per read task: enough that a task's own cost is small, few enough to spread out."""
+
+
+def pending_batches(
+    plan: Plan, workspace: str, size: int = READ_BATCH_FILES
+) -> list[list[LedgerEntry]]:
+    """Return the files waiting to be checked, by sha256, in batches of ``size``."""
+    ledger = load_ledger(open_storage(workspace), plan.fiscal_year.current)
+    pending = sorted((e for e in ledger.entries if e.status == "pending"), key=lambda e: e.sha256)
+    return [pending[start : start + size] for start in range(0, len(pending), size)]
+
+
+def read_pending(plan: Plan, workspace: str, entries: list[LedgerEntry]) -> ReadBatch:
+    """Read a batch of archived files into staged rows (any worker can: storage in, data out)."""
+    return read_batch(open_storage(workspace), plan, entries)
+
+
+def check_pending(
+    plan: Plan, workspace: str, reads: list[ReadBatch] | None = None
+) -> CollectionSummary:
+    """Validate every pending file as one batch, write feedback, stage accepted rows.
+
+    ``reads`` are the pending files already read (by ``read_pending``, perhaps elsewhere);
+    when they are not exactly the files pending now, they are read here.
+    """
     storage = open_storage(workspace)
     year = plan.fiscal_year.current
     ledger = load_ledger(storage, year)
     pending = [e for e in ledger.entries if e.status == "pending"]
-    batch = check_submissions(storage, plan, pending)
+    if reads is None or sorted(s for r in reads for s in r.shas) != sorted(
+        e.sha256 for e in pending
+    ):
+        reads = [read_batch(storage, plan, pending)]
+    batch = validate_batch(plan, reads)
     accepted = [e.sha256 for e in pending if e.sha256 not in batch.rejected]
     stage_accepted(storage, year, batch.main, batch.indicators, accepted)
     outcomes = []
@@ -265,6 +301,10 @@ write_call_workbooks_task = task(
     name="write-call-workbooks", cache_key_fn=call_key, **CACHED, **STORAGE_RETRIES
 )(write_call_workbooks)
 take_intake_task = task(name="take-intake", **STORAGE_RETRIES)(take_intake)
+pending_batches_task = task(name="list-pending", **STORAGE_RETRIES)(pending_batches)
+read_pending_task = task(
+    name="read-submissions", cache_key_fn=read_key, **CACHED, **STORAGE_RETRIES
+)(read_pending)
 check_pending_task = task(
     name="check-submissions", cache_key_fn=check_key, **CACHED, **STORAGE_RETRIES
 )(check_pending)

@@ -18,10 +18,12 @@ from tasks.storage import Storage
 from tasks.validate import (
     IDENTITY_SUITE,
     INDICATOR_SUITE,
+    CellLocator,
     Finding,
-    cell_index,
+    StagedBatch,
     dedupe_findings,
     load_suite_spec,
+    stack_batches,
     stage_frames,
     suite_parameters,
     validate_frame,
@@ -31,6 +33,16 @@ _WRONG_FOLDER = (
     "部署ごとの提出フォルダ（intake/{fy}/<部署ID>/）以外に置かれたため受け付けられません。"
     "自部署のフォルダに提出してください。"
 )
+
+
+@dataclass(frozen=True)
+class ReadBatch:
+    """What a set of files said: their staged rows, and a finding for each unreadable one."""
+
+    shas: list[str]
+    """Every file of the batch, read or not."""
+    staged: StagedBatch
+    findings: list[Finding]
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,8 @@ class CheckedBatch:
     rejected: frozenset[str]
 
 
-def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> CheckedBatch:
-    """Read and validate the archived bytes of ``entries`` as one batch."""
+def read_batch(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> ReadBatch:
+    """Read the archived bytes of ``entries``; a file that cannot be read is one finding."""
     findings: list[Finding] = []
     reads: dict[str, tuple[str | None, ReadSubmission]] = {}
     for entry in sorted(entries, key=lambda e: e.sha256):
@@ -65,21 +77,33 @@ def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) 
             )
         except SubmissionError as err:
             findings.append(_file_finding(entry.sha256, err.message_ja, err.sheet, err.cell))
-    staged = stage_frames(plan, reads)
+    return ReadBatch(
+        shas=sorted(e.sha256 for e in entries), staged=stage_frames(plan, reads), findings=findings
+    )
+
+
+def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
+    """Validate what was read, all batches at once: one GX run per suite."""
+    staged = stack_batches([b.staged for b in batches])
+    findings = [f for b in batches for f in b.findings]
     parameters = suite_parameters(plan)
+    cells = CellLocator(staged.cells)
     for frame, suite in (
         (staged.identity, IDENTITY_SUITE),
         (staged.main, plan.report.suite),
         (staged.indicators, INDICATOR_SUITE),
     ):
-        findings += validate_frame(
-            frame, load_suite_spec(suite), parameters, cell_index(frame, reads)
-        )
+        findings += validate_frame(frame, load_suite_spec(suite), parameters, cells)
     findings = dedupe_findings(findings)
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(
         main=staged.main, indicators=staged.indicators, findings=findings, rejected=rejected
     )
+
+
+def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> CheckedBatch:
+    """Read and validate the archived bytes of ``entries`` as one batch."""
+    return validate_batch(plan, [read_batch(storage, plan, entries)])
 
 
 def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntry]) -> Ledger:

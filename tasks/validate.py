@@ -11,6 +11,7 @@ reported and the file is still accepted.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pandas as pd
 
 from tasks.errors import ConfigError
 from tasks.gx_context import RECORD_ID, run_suite
-from tasks.normalise import normalise_grade, parse_number
+from tasks.normalise import normalise_grade, parse_numbers
 from tasks.plan import REPO_ROOT, Plan, plan_hash
 from tasks.read import ReadSubmission
 from tasks.workbook import IDENTITY_SHEET
@@ -61,67 +62,135 @@ def load_suite_spec(name: str, directory: Path | None = None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StagedBatch:
-    """A batch's rows, stacked for validation (each frame has a ``record_id`` column).
+    """A batch's rows, stacked for validation.
 
     ``identity``: one row per file (its folder and its embedded identity). ``main``: one row
     per row of the main sheet, text as written, grades folded (``Ａ`` → ``A``) beside the raw
     text. ``indicators``: one row per indicator row, numbers parsed beside the original text.
+    ``cells``: where each value was written (sha256, sheet, column, cell): a column letter
+    for table columns (the row is the record's), a whole reference for identity values.
+    Frames only, so that a batch passes between tasks and processes cheaply.
     """
 
     identity: pd.DataFrame
     main: pd.DataFrame
     indicators: pd.DataFrame
+    cells: pd.DataFrame
+
+
+_CELL_COLUMNS = ["sha256", "sheet", "column", "cell"]
+# Derived columns name the cell they were derived from.
+_DERIVED_FROM = {
+    "actual_value": "actual",
+    "actual_ok": "actual",
+    "actual_normalised": "actual",
+    "actual_status": "actual",
+    "initiative_key": "initiative_id",
+    "indicator_key": "indicator_id",
+}
 
 
 def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]) -> StagedBatch:
-    """Return the batch's rows as frames ready for validation.
+    """Return the rows of the files read as frames ready for validation.
 
     ``reads`` maps each file's sha256 to (department folder, what was read).
     """
     identity_rows: list[dict[str, object]] = []
     main_rows: list[dict[str, object]] = []
     indicator_rows: list[dict[str, object]] = []
-    grade_key = plan.submission.grade_key
+    cells: list[tuple[str, str, str, str]] = []
     for sha256, (department_id, read) in sorted(reads.items()):
-        identity = {f"identity_{k}": v for k, v in read.identity.items()}
-        identity_rows.append(
-            {
-                "sha256": sha256,
-                "department_id": department_id,
-                "sheet": IDENTITY_SHEET,
-                "row": 0,
-                **identity,
-            }
-        )
+        identity: dict[str, object] = {
+            "sha256": sha256,
+            "department_id": department_id,
+            "sheet": IDENTITY_SHEET,
+            "row": 0,
+        }
+        identity_rows.append(identity | {f"identity_{k}": v for k, v in read.identity.items()})
+        cells += [
+            (sha256, IDENTITY_SHEET, f"identity_{key}", cell)
+            for key, cell in read.identity_cells.items()
+        ]
+        for sheet, letters in read.columns.items():
+            cells += [(sha256, sheet, column, letter) for column, letter in letters.items()]
         base: dict[str, object] = {"sha256": sha256, "department_id": department_id}
-        for record in read.records:
-            row = {**base, "sheet": record.sheet, "row": record.row, **record.values}
-            row[f"{grade_key}_raw"] = record.values.get(grade_key)
-            row[grade_key] = normalise_grade(record.values.get(grade_key))
-            row["initiative_key"] = f"{department_id}/{record.values.get('initiative_id')}"
-            main_rows.append(row)
-        for record in read.indicator_records:
-            raw = record.values.get("actual")
-            parsed = parse_number(raw)
-            indicator_rows.append(
-                {
-                    **base,
-                    "sheet": record.sheet,
-                    "row": record.row,
-                    **record.values,
-                    "indicator_key": f"{department_id}/{record.values.get('initiative_id')}/"
-                    f"{record.values.get('indicator_id')}",
-                    "actual_value": parsed.value,
-                    "actual_status": parsed.status,
-                    "actual_ok": parsed.ok,
-                    "actual_normalised": parsed.value is not None
-                    and raw != _plain_number(parsed.value),
-                }
-            )
-    frames = [pd.DataFrame(rows) for rows in (identity_rows, main_rows, indicator_rows)]
-    for frame in frames:
+        main_rows += [base | {"sheet": r.sheet, "row": r.row} | r.values for r in read.records]
+        indicator_rows += [
+            base | {"sheet": r.sheet, "row": r.row} | r.values for r in read.indicator_records
+        ]
+    main = pd.DataFrame(main_rows)
+    if not main.empty:
+        grade_key = plan.submission.grade_key
+        grades = main[grade_key] if grade_key in main else pd.Series(None, index=main.index)
+        main[f"{grade_key}_raw"] = grades
+        main[grade_key] = [normalise_grade(g if isinstance(g, str) else None) for g in grades]
+        main["initiative_key"] = main["department_id"] + "/" + main["initiative_id"].fillna("None")
+    indicators = _with_parsed_actuals(pd.DataFrame(indicator_rows))
+    return StagedBatch(
+        identity=pd.DataFrame(identity_rows),
+        main=main,
+        indicators=indicators,
+        cells=pd.DataFrame(cells, columns=_CELL_COLUMNS),
+    )
+
+
+def _with_parsed_actuals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the parsed indicator values beside the text as written (vectorised)."""
+    if frame.empty:
+        return frame
+    raw = frame["actual"].astype(object).where(frame["actual"].notna(), None)
+    parsed = parse_numbers(raw)
+    frame["indicator_key"] = (
+        frame["department_id"]
+        + "/"
+        + frame["initiative_id"].fillna("None")
+        + "/"
+        + frame["indicator_id"].fillna("None")
+    )
+    value = parsed["value"].astype(float)
+    frame["actual_value"] = value
+    frame["actual_status"] = parsed["status"].astype(object).where(parsed["status"].notna(), None)
+    frame["actual_ok"] = parsed["ok"].astype(bool)
+    frame["actual_normalised"] = [
+        not math.isnan(v) and text != _plain_number(v) for v, text in zip(value, raw, strict=True)
+    ]
+    return frame
+
+
+def stack_batches(batches: list[StagedBatch]) -> StagedBatch:
+    """Return several batches as one, each frame numbered by ``record_id`` from 0."""
+
+    def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        frames = [f for f in frames if not f.empty]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         frame.insert(0, RECORD_ID, range(len(frame)))
-    return StagedBatch(identity=frames[0], main=frames[1], indicators=frames[2])
+        return frame
+
+    cells = [b.cells for b in batches if not b.cells.empty]
+    return StagedBatch(
+        identity=stacked([b.identity for b in batches]),
+        main=stacked([b.main for b in batches]),
+        indicators=stacked([b.indicators for b in batches]),
+        cells=pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(columns=_CELL_COLUMNS),
+    )
+
+
+class CellLocator:
+    """Name the cell (sheet, reference) where a staged value was written."""
+
+    def __init__(self, cells: pd.DataFrame) -> None:
+        self._cells: dict[tuple[str, str, str], str] = {
+            (sha, sheet, column): cell
+            for sha, sheet, column, cell in cells[_CELL_COLUMNS].itertuples(index=False)
+        }
+
+    def locate(self, sha256: str, sheet: str, row: int, column: str) -> str | None:
+        """Return the cell of ``column`` in the record at (sha256, sheet, row), if it has one."""
+        source = _DERIVED_FROM.get(column, column.removesuffix("_raw"))
+        cell = self._cells.get((sha256, sheet, source))
+        if cell is None:
+            return None
+        return cell if any(ch.isdigit() for ch in cell) else f"{cell}{row}"
 
 
 def suite_parameters(plan: Plan) -> dict[str, Any]:
@@ -152,12 +221,11 @@ def validate_frame(
     frame: pd.DataFrame,
     suite_spec: dict[str, Any],
     parameters: dict[str, Any],
-    cell_of: dict[tuple[int, str], tuple[str | None, str | None]],
+    cells: CellLocator,
 ) -> list[Finding]:
     """Validate one stacked frame with one suite and return findings per file and cell.
 
-    ``cell_of`` maps (record_id, column) to (sheet, cell) for the columns that have a cell;
-    other columns are reported at the row's sheet.
+    Columns without a cell of their own are reported at the row's sheet.
     """
     if frame.empty:
         return []
@@ -182,7 +250,8 @@ def validate_frame(
             record_id = int(item[RECORD_ID])
             row = by_id.loc[record_id]
             found_value = row[column] if column in by_id.columns else None
-            sheet, cell = cell_of.get((record_id, column), (str(row["sheet"]), None))
+            sheet = str(row["sheet"])
+            cell = cells.locate(str(row["sha256"]), sheet, int(str(row["row"])), column)
             found = None if found_value is None or pd.isna(found_value) else str(found_value)
             message = str(meta.get("message_ja", config.type))
             findings.append(
@@ -198,34 +267,6 @@ def validate_frame(
                 )
             )
     return dedupe_findings(findings)
-
-
-def cell_index(
-    frame: pd.DataFrame, reads: dict[str, tuple[str | None, ReadSubmission]]
-) -> dict[tuple[int, str], tuple[str | None, str | None]]:
-    """Map (record_id, column) to the (sheet, cell) where that value was written."""
-    index: dict[tuple[int, str], tuple[str | None, str | None]] = {}
-    if frame.empty:
-        return index
-    for record_id, sha256, sheet, row in frame[[RECORD_ID, "sha256", "sheet", "row"]].itertuples(
-        index=False
-    ):
-        read = reads[sha256][1]
-        for column, letter in read.columns.get(sheet, {}).items():
-            index[(record_id, column)] = (sheet, f"{letter}{row}")
-            index[(record_id, f"{column}_raw")] = (sheet, f"{letter}{row}")
-        for key, cell in read.identity_cells.items():
-            index[(record_id, f"identity_{key}")] = (IDENTITY_SHEET, cell)
-    # Derived columns point at the cell they were derived from.
-    for (record_id, column), where in list(index.items()):
-        if column == "actual":
-            for derived in ("actual_value", "actual_ok", "actual_normalised", "actual_status"):
-                index[(record_id, derived)] = where
-        if column == "initiative_id":
-            index[(record_id, "initiative_key")] = where
-        if column == "indicator_id":
-            index[(record_id, "indicator_key")] = where
-    return index
 
 
 def dedupe_findings(findings: list[Finding]) -> list[Finding]:
