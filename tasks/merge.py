@@ -15,6 +15,8 @@ import io
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tasks.achievement import grade_agreement, with_achievement
 from tasks.intake import Ledger
@@ -295,20 +297,26 @@ def _neutralise(value: object) -> object:
 
 
 def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    # Write-only: rows stream out without a cell object each (several times faster).
+    workbook = Workbook(write_only=True)
     for name, frame in sheets.items():
         sheet = workbook.create_sheet(name)
-        sheet.append(list(frame.columns))
-        for row, values in enumerate(frame.itertuples(index=False), start=2):
-            for col, value in enumerate(values, start=1):
-                cell = sheet.cell(row=row, column=col, value=_cell_value(value))
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text that starts with "=" stays text
         sheet.freeze_panes = "A2"
+        sheet.append(list(frame.columns))
+        for values in frame.itertuples(index=False):
+            sheet.append([_xlsx_cell(sheet, value) for value in values])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return normalise_package(buffer.getvalue())
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+    value = _cell_value(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # text that starts with "=" stays text
+    return cell
 
 
 def _by_key(frames: list[pd.DataFrame], key: list[str]) -> dict[tuple[str, ...], dict[str, object]]:
