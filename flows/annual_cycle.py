@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from prefect import flow, unmapped
 
+from flows.runners import task_runner
 from tasks.artifacts import publish_collection_artifacts_task
 from tasks.steps import (
+    READ_BATCH_FILES,
     CollectionSummary,
     call_keys,
     check_pending_task,
@@ -33,14 +35,22 @@ def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -
     return write_call_workbooks_task.with_options(refresh_cache=refresh)(plan, workspace)
 
 
-@flow(name="collect-submissions", flow_run_name=run_name("collect"))
+@flow(name="collect-submissions", flow_run_name=run_name("collect"), task_runner=task_runner())
 def collect_submissions(
-    fiscal_year: int | None, config: str, workspace: str, settle_seconds: float = 2.0
+    fiscal_year: int | None,
+    config: str,
+    workspace: str,
+    settle_seconds: float = 2.0,
+    batch_files: int = READ_BATCH_FILES,
 ) -> CollectionSummary:
-    """Take new files from intake, validate them, send feedback, rebuild the dataset."""
+    """Take new files from intake, validate them, send feedback, rebuild the dataset.
+
+    Files are read in batches of ``batch_files``, spread by the flow's task runner
+    (``flows.runners``); they are validated together.
+    """
     plan = load_plan_task(config, fiscal_year)
     take_intake_task(plan, workspace, settle_seconds)
-    batches = pending_batches_task(plan, workspace)
+    batches = pending_batches_task(plan, workspace, batch_files)
     reads = read_pending_task.map(unmapped(plan), unmapped(workspace), batches)
     summary = check_pending_task(plan, workspace, reads.result())
     consolidate_year_task(plan, workspace)
