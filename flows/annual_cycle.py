@@ -1,14 +1,18 @@
 """The annual cycle as Prefect flows: call → collect → publish.
 
-Each flow reads like a table of contents; the work is in ``tasks.steps``.
+Each flow reads like a table of contents; the work is in ``tasks.steps``. Cached steps keep
+their results in the workspace (``kept``), so that a Retry on any worker skips them.
 """
 
 from __future__ import annotations
 
-from prefect import flow, unmapped
+from typing import Any, TypeVar
+
+from prefect import Task, flow, unmapped
 
 from flows.runners import task_runner
 from tasks.artifacts import publish_collection_artifacts_task
+from tasks.results import WorkspaceResults, workspace_results
 from tasks.steps import (
     READ_BATCH_FILES,
     CollectionSummary,
@@ -26,13 +30,22 @@ from tasks.steps import (
     write_call_workbooks_task,
 )
 
+T = TypeVar("T", bound=Task[..., Any])
+
+
+def kept(step: T, results: WorkspaceResults) -> T:
+    """Return a cached step whose results are kept in the workspace (see ``tasks.results``)."""
+    return step.with_options(result_storage=results)  # type: ignore[return-value]
+
 
 @flow(name="call-for-submissions", flow_run_name=run_name("call"))
 def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -> list[str]:
     """Write each department's submission workbook (調査票) for the year."""
-    plan = load_plan_task(config, fiscal_year)
+    results = workspace_results(workspace)
+    plan = kept(load_plan_task, results)(config, fiscal_year)
     refresh = outputs_missing(workspace, call_keys(plan))  # deleted by hand: write them again
-    return write_call_workbooks_task.with_options(refresh_cache=refresh)(plan, workspace)
+    write = kept(write_call_workbooks_task, results).with_options(refresh_cache=refresh)
+    return write(plan, workspace)
 
 
 @flow(name="collect-submissions", flow_run_name=run_name("collect"), task_runner=task_runner())
@@ -48,12 +61,13 @@ def collect_submissions(
     Files are read in batches of ``batch_files``, spread by the flow's task runner
     (``flows.runners``); they are validated together.
     """
-    plan = load_plan_task(config, fiscal_year)
+    results = workspace_results(workspace)
+    plan = kept(load_plan_task, results)(config, fiscal_year)
     take_intake_task(plan, workspace, settle_seconds)
     batches = pending_batches_task(plan, workspace, batch_files)
-    reads = read_pending_task.map(unmapped(plan), unmapped(workspace), batches)
-    summary = check_pending_task(plan, workspace, reads.result())
-    consolidate_year_task(plan, workspace)
+    reads = kept(read_pending_task, results).map(unmapped(plan), unmapped(workspace), batches)
+    summary = kept(check_pending_task, results)(plan, workspace, reads.result())
+    kept(consolidate_year_task, results)(plan, workspace)
     publish_collection_artifacts_task(plan, workspace, summary)
     return summary
 
@@ -63,9 +77,11 @@ def publish_shiryo(
     fiscal_year: int | None, config: str, workspace: str, pdf: bool = False
 ) -> list[str]:
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
-    plan = load_plan_task(config, fiscal_year)
+    results = workspace_results(workspace)
+    plan = kept(load_plan_task, results)(config, fiscal_year)
     refresh = outputs_missing(workspace, report_keys(plan, pdf))  # deleted by hand: render again
-    return render_shiryo_task.with_options(refresh_cache=refresh)(plan, workspace, pdf)
+    render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
+    return render(plan, workspace, pdf)
 
 
 @flow(name="annual-cycle", flow_run_name=run_name("annual-cycle"))

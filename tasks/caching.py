@@ -156,8 +156,14 @@ def _dataset_and_templates(plan: Plan, storage: Storage) -> list[bytes]:
     return (
         stored_content(storage, ["curated"])
         + _ledger(plan, storage)
-        + [part for path in paths for part in (str(path).encode(), _bytes_or_nothing(path))]
+        + [part for path in paths for part in (_shown(path).encode(), _bytes_or_nothing(path))]
     )
+
+
+def _shown(path: Path) -> str:
+    # The repository's own templates by their place in it: checkouts at different paths on
+    # different workers share the key.
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 def _bytes_or_nothing(path: Path) -> bytes:
