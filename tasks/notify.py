@@ -46,6 +46,7 @@ class WebhookSettings(_Strict):
         default_factory=lambda: {"text": "{{subject}}\n\n{{body}}"}, alias="json"
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    allow_private_urls: bool = False
 
 
 class MessageTemplate(_Strict):
@@ -178,12 +179,14 @@ def apply_failure_notifications(
         json_data=settings.webhook.json_body,
         headers=settings.webhook.headers or None,
         cookies=None,
+        allow_private_urls=settings.webhook.allow_private_urls,
     )
     block_id: UUID = block.save(BLOCK_NAME, overwrite=True)  # type: ignore[assignment]
     ids = []
     with get_client(sync_client=True) as client:
         for automation in failure_automations(settings, deployment_names, block_id, ui_url):
-            core = AutomationCore(**automation.model_dump(exclude={"id"}))
+            # Left unset, not None: the server refuses owner_resource in an update.
+            core = AutomationCore(**automation.model_dump(exclude={"id", "owner_resource"}))
             existing = client.read_automations_by_name(automation.name)
             if existing:
                 client.update_automation(existing[0].id, core)

@@ -124,6 +124,7 @@ def shiryo_serve(
     config: Path,
     root: Path,
     extra_env: Mapping[str, str] | None = None,
+    notify: Path | None = None,
     timeout: float = 180,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``shiryo serve`` against ``server`` until its deployments are registered."""
@@ -138,7 +139,8 @@ def shiryo_serve(
     )
     shiryo = str(Path(sys.executable).with_name("shiryo"))
     process = subprocess.Popen(
-        [shiryo, "serve", "-w", str(workspace), "-c", str(config)],
+        [shiryo, "serve", "-w", str(workspace), "-c", str(config)]
+        + (["--notify", str(notify)] if notify else []),
         env=env,
         cwd=REPO_ROOT,
         stdout=log,

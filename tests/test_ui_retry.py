@@ -60,7 +60,11 @@ def _retry_in_browser(server: LiveServer, run_id: UUID, screenshots: Path) -> dt
             page.reload()
             badge = page.get_by_text("Completed", exact=True).first
             expect(badge).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(3_000)  # the run graph is a canvas drawn after the page
             page.screenshot(path=str(screenshots / "retried-run.png"), full_page=True)
+            page.get_by_role("tab", name="Task Runs").click()
+            expect(page.get_by_text("Cached", exact=True).first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(screenshots / "retried-task-runs.png"), full_page=True)
         finally:
             browser.close()
     return moment
