@@ -62,7 +62,7 @@ def _retry_in_browser(server: LiveServer, run_id: UUID, screenshots: Path) -> dt
             expect(badge).to_be_visible(timeout=60_000)
             page.wait_for_timeout(3_000)  # the run graph is a canvas drawn after the page
             page.screenshot(path=str(screenshots / "retried-run.png"), full_page=True)
-            page.get_by_role("tab", name="Task Runs").click()
+            page.get_by_text("Task Runs", exact=True).first.click()
             expect(page.get_by_text("Cached", exact=True).first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(screenshots / "retried-task-runs.png"), full_page=True)
         finally:
@@ -99,7 +99,7 @@ def test_retry_in_the_ui_skips_the_finished_steps(tmp_path: Path) -> None:
         f"timings: setup+server+serve {ready - started:.1f} s, failing run {failed_at - ready:.1f}"
         f" s, browser Retry to Completed {done - failed_at:.1f} s"
     )
-    print(f"screenshots: {tmp_path / 'failed-run.png'}, {tmp_path / 'retried-run.png'}")
+    print(f"screenshots: {sorted(p.name for p in tmp_path.glob('*.png'))} in {tmp_path}")
     assert retried.state.is_completed(), retried.state
     assert retried.run_count == 2
     assert again == {"load-plan": "Cached", "render-shiryo": "Completed"}, again
