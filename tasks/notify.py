@@ -120,14 +120,18 @@ def failure_automations(
     from prefect.events.actions import SendNotification
     from prefect.events.schemas.automations import EventTrigger, Posture
 
-    # The link is built on the server from the run's id; the UI's address is known here.
-    run_url = f'{{% set run_url = "{ui_url.rstrip("/")}/runs/flow-run/" ~ flow_run.id %}}'
+    # Set on the server before each message: the link from the run's id and the UI's address
+    # known here; the step and the reason from the event itself, because the task run's own
+    # record may not be stored yet when the action runs.
+    link = f'{{% set run_url = "{ui_url.rstrip("/")}/runs/flow-run/" ~ flow_run.id %}}'
+    reason = '{% set reason = event.resource["prefect.state-message"] %}'
+    step = '{% set step = event.resource["prefect.resource.name"].rsplit("-", 1)[0] %}'
     of_shiryo: dict[str, str | list[str]] = {
         "prefect.resource.role": "deployment",
         "prefect.resource.name": deployment_names,
     }
 
-    def automation(name: str, event: str, kind: str, message: MessageTemplate) -> Any:
+    def automation(name: str, event: str, kind: str, message: MessageTemplate, prelude: str) -> Any:
         return Automation(
             name=name,
             description="shiryo serve が config/notifications.yaml から登録します",
@@ -142,18 +146,26 @@ def failure_automations(
             actions=[
                 SendNotification(
                     block_document_id=block_id,
-                    subject=run_url + message.subject,
-                    body=run_url + message.body,
+                    subject=prelude + message.subject,
+                    body=prelude + message.body,
                 )
             ],
         )
 
     return [
         automation(
-            STEP_FAILED_AUTOMATION, "prefect.task-run.Failed", "task-run", settings.step_failed
+            STEP_FAILED_AUTOMATION,
+            "prefect.task-run.Failed",
+            "task-run",
+            settings.step_failed,
+            link + reason + step,
         ),
         automation(
-            RUN_CRASHED_AUTOMATION, "prefect.flow-run.Crashed", "flow-run", settings.run_crashed
+            RUN_CRASHED_AUTOMATION,
+            "prefect.flow-run.Crashed",
+            "flow-run",
+            settings.run_crashed,
+            link + reason,
         ),
     ]
 

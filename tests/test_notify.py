@@ -133,8 +133,8 @@ def test_a_failed_step_notifies_the_coordinator(service: Service) -> None:
     message = service.inbox.wait_for(str(run_id))
     print("\nnotification:", json.dumps(message, ensure_ascii=False, indent=1))
     assert message["path"] == "/shiryo-hook"
-    assert message["subject"].startswith(f"【shiryo】{failed.name} のステップ render-shiryo-")
-    assert "失敗したステップ: render-shiryo-" in message["body"]
+    assert message["subject"] == f"【shiryo】{failed.name} のステップ render-shiryo が失敗しました"
+    assert "失敗したステップ: render-shiryo\n" in message["body"]
     assert f"画面: {service.server.url}/runs/flow-run/{run_id}" in message["body"]
     assert "Package not found" in message["body"]  # the reason the step gave
     assert message["text"] == f"{message['subject']}\n\n{message['body']}"
@@ -156,6 +156,7 @@ def test_a_crashed_run_notifies_the_coordinator(service: Service) -> None:
     print("\nnotification:", json.dumps(message, ensure_ascii=False, indent=1))
     assert message["subject"] == f"【shiryo】{crashed.name} が途中で止まりました"
     assert "（Crashed）" in message["body"]
+    assert "理由: Process exited" in message["body"]
 
 
 def test_serving_again_updates_the_automations_in_place(
@@ -187,7 +188,7 @@ def test_the_shipped_settings_load() -> None:
     """It loads config/notifications.yaml with both messages and the webhook's variable."""
     settings = load_notify_settings()
     assert settings.webhook.url_env == "SHIRYO_NOTIFY_WEBHOOK_URL"
-    assert "{{ task_run.name }}" in settings.step_failed.body
+    assert "{{ step }}" in settings.step_failed.body
     assert "{{ run_url }}" in settings.run_crashed.body
 
 
