@@ -101,14 +101,21 @@ def serve(
     workspace: Workspace = "workspace",
     config: Config = DEFAULT_PRESET,
     port: Annotated[int, typer.Option(help="Prefect サーバーのポート")] = 4200,
+    notify: Annotated[
+        Path | None,
+        typer.Option(help="失敗の通知の設定（省略時は config/notifications.yaml）"),
+    ] = None,
 ) -> None:
     """年間の自動実行（調査票の配布・収集・資料の作成）を登録し、予定どおり実行します。
 
     PREFECT_API_URL が未設定なら、この機械で Prefect サーバー（画面: http://127.0.0.1:PORT）
-    も起動します。止めるときは Ctrl+C。
+    も起動します。失敗したときの通知も登録します（--notify の設定）。止めるときは Ctrl+C。
     """
     server = None
     if not os.environ.get("PREFECT_API_URL"):
+        ui = f"http://127.0.0.1:{port}"
+        # The UI's own pages call the API; without this they look for port 4200.
+        server_env = {**os.environ, "PREFECT_UI_URL": ui, "PREFECT_UI_API_URL": f"{ui}/api"}
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -120,7 +127,8 @@ def serve(
                 "127.0.0.1",
                 "--port",
                 str(port),
-            ]
+            ],
+            env=server_env,
         )
         os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
         _wait_for_server(f"http://127.0.0.1:{port}/api/health", server)
@@ -129,7 +137,8 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop also stops the server
     try:
-        serve_cycle({"workspace": _location(workspace), "config": config})
+        overrides = {"workspace": _location(workspace), "config": config}
+        _guarded(lambda: serve_cycle(overrides, notify))
     finally:
         if server is not None:
             server.terminate()

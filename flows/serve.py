@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from prefect import Flow, serve
 from prefect.schedules import Cron
 
 from flows.annual_cycle import call_for_submissions, collect_submissions, publish_shiryo
+from tasks.notify import apply_failure_notifications, load_notify_settings, webhook_url
 from tasks.service import load_deployment_specs
 
 FLOWS: dict[str, Flow[Any, Any]] = {
@@ -33,6 +36,23 @@ def build_deployments(overrides: dict[str, Any] | None = None) -> list[Any]:
     return deployments
 
 
-def serve_cycle(overrides: dict[str, Any] | None = None) -> None:
-    """Register the deployments and run them on their schedules until stopped."""
+def configure_notifications(notifications: Path | None = None) -> int:
+    """Register the failure notifications of ``config/notifications.yaml``; return how many."""
+    from prefect.settings import PREFECT_UI_URL
+
+    settings = load_notify_settings(notifications)
+    logger = logging.getLogger(__name__)
+    if webhook_url(settings) is None and settings.enabled:
+        logger.warning(
+            "環境変数 %s（通知先の URL）がないため、失敗の通知は送りません。",
+            settings.webhook.url_env,
+        )
+    ui_url = settings.ui_url or PREFECT_UI_URL.value() or "http://127.0.0.1:4200"
+    names = [spec.name for spec in load_deployment_specs()]
+    return len(apply_failure_notifications(settings, names, ui_url))
+
+
+def serve_cycle(overrides: dict[str, Any] | None = None, notifications: Path | None = None) -> None:
+    """Register the deployments and the failure notifications, run on schedule until stopped."""
+    configure_notifications(notifications)
     serve(*build_deployments(overrides))
