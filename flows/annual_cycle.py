@@ -20,7 +20,7 @@ from tasks.steps import (
     check_pending_task,
     consolidate_year_task,
     load_plan_task,
-    outputs_missing,
+    outputs_missing_task,
     pending_batches_task,
     read_pending_task,
     render_shiryo_task,
@@ -43,7 +43,7 @@ def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -
     """Write each department's submission workbook (調査票) for the year."""
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    refresh = outputs_missing(workspace, call_keys(plan))  # deleted by hand: write them again
+    refresh = outputs_missing_task(workspace, call_keys(plan))  # deleted by hand: write them again
     write = kept(write_call_workbooks_task, results).with_options(refresh_cache=refresh)
     return write(plan, workspace)
 
@@ -79,7 +79,9 @@ def publish_shiryo(
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    refresh = outputs_missing(workspace, report_keys(plan, pdf))  # deleted by hand: render again
+    refresh = outputs_missing_task(
+        workspace, report_keys(plan, pdf)
+    )  # deleted by hand: render again
     render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
     return render(plan, workspace, pdf)
 

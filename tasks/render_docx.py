@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from docx.opc.exceptions import PackageNotFoundError
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError
@@ -32,8 +33,11 @@ def render_committee_docx(template: str | Path, context: dict[str, Any]) -> byte
             chart = io.BytesIO(build_grade_chart(context))
             context = {**context, "grade_chart": InlineImage(document, chart, width=Mm(150))}
         missing = sorted(declared - set(context))
-    except (OSError, KeyError, zipfile.BadZipFile, TemplateError) as err:
-        raise RenderError(f"{path}: Word のテンプレートを読めません: {err}") from err
+    except (OSError, KeyError, zipfile.BadZipFile, TemplateError, PackageNotFoundError) as err:
+        raise RenderError(
+            f"{path}: Word のテンプレートを読めません（.docx として開けないか、壊れています）。"
+            f"templates/ の元のテンプレートから作り直してください: {err}"
+        ) from err
     if missing:
         raise RenderError(
             f"{path}: テンプレートに資料にない項目名があります（つづりを確認）: {missing}"

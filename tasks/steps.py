@@ -317,5 +317,6 @@ render_shiryo_task = task(
     **CACHED,
     **STORAGE_RETRIES,
 )(render_shiryo)
+outputs_missing_task = task(name="look-for-outputs", **STORAGE_RETRIES)(outputs_missing)
 seed_demo_history_task = task(name="seed-demo-history")(seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(drop_demo_submissions)

@@ -293,18 +293,23 @@ def test_the_runs_are_rows_in_postgresql(server_cycle: ServerCycle) -> None:
     )
     recorded = {r["deployment"]: (r["state"], set(r["tasks"])) for r in rows}
     assert recorded == {
-        "call-for-submissions": ("COMPLETED", {"load-plan", "write-call-workbooks"}),
+        "call-for-submissions": (
+            "COMPLETED",
+            {"load-plan", "look-for-outputs", "write-call-workbooks"},
+        ),
         "collect-submissions": (
             "COMPLETED",
             {
                 "load-plan",
                 "take-intake",
+                "list-pending",
+                "read-submissions",
                 "check-submissions",
                 "consolidate-year",
                 "publish-artifacts",
             },
         ),
-        "publish-shiryo": ("COMPLETED", {"load-plan", "render-shiryo"}),
+        "publish-shiryo": ("COMPLETED", {"load-plan", "look-for-outputs", "render-shiryo"}),
     }
     pools = _query(
         server_cycle.database_url,

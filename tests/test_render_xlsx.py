@@ -96,3 +96,15 @@ def test_a_misspelt_name_in_a_template_is_an_error(
     context = build_report_context_for(minami, str(rendered.parents[2]))
     with pytest.raises(RenderError, match="sumary"):
         render(broken, context)
+
+
+def test_a_word_template_that_is_not_a_docx_is_named_in_japanese(tmp_path: Path) -> None:
+    """It names the template and says what to do, rather than the library's English error."""
+    from tasks.errors import RenderError
+    from tasks.render_docx import render_committee_docx
+
+    template = tmp_path / "shiryo.docx"
+    template.write_bytes(b"not a docx")
+    with pytest.raises(RenderError, match="Word のテンプレートを読めません") as raised:
+        render_committee_docx(template, {})
+    assert str(template) in str(raised.value)

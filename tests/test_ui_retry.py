@@ -82,7 +82,11 @@ def test_retry_in_the_ui_skips_the_finished_steps(tmp_path: Path) -> None:
         failed = wait_for_final_state(server, run_id)
         assert failed.state.is_failed(), failed.state
         first = task_states(server, run_id, dt.datetime.min.replace(tzinfo=dt.UTC))
-        assert first == {"load-plan": "Completed", "render-shiryo": "Failed"}, first
+        assert first == {
+            "load-plan": "Completed",
+            "look-for-outputs": "Completed",
+            "render-shiryo": "Failed",
+        }, first
         assert not list(workspace.glob("reports/*/*.docx"))
 
         repair_template(template)
@@ -102,7 +106,12 @@ def test_retry_in_the_ui_skips_the_finished_steps(tmp_path: Path) -> None:
     print(f"screenshots: {sorted(p.name for p in tmp_path.glob('*.png'))} in {tmp_path}")
     assert retried.state.is_completed(), retried.state
     assert retried.run_count == 2
-    assert again == {"load-plan": "Cached", "render-shiryo": "Completed"}, again
+    # The plan comes from the cache; the look for deleted 資料 and the render run again.
+    assert again == {
+        "load-plan": "Cached",
+        "look-for-outputs": "Completed",
+        "render-shiryo": "Completed",
+    }, again
     year = plan.fiscal_year.current
     assert len(list(workspace.glob(f"reports/{year}/*.docx"))) == 1
     assert (tmp_path / "retried-run.png").stat().st_size > 0
