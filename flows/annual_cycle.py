@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect import flow
 
 from tasks.artifacts import publish_collection_artifacts_task
+from tasks.lock import collection_lock
 from tasks.steps import (
     CollectionSummary,
     call_keys,
@@ -37,10 +38,11 @@ def collect_submissions(
 ) -> CollectionSummary:
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
     plan = load_plan_task(config, fiscal_year)
-    take_intake_task(plan, workspace, settle_seconds)
-    summary = check_pending_task(plan, workspace)
-    consolidate_year_task(plan, workspace)
-    publish_collection_artifacts_task(plan, workspace, summary)
+    with collection_lock(workspace, plan.fiscal_year.current):  # one collection at a time
+        take_intake_task(plan, workspace, settle_seconds)
+        summary = check_pending_task(plan, workspace)
+        consolidate_year_task(plan, workspace)
+        publish_collection_artifacts_task(plan, workspace, summary)
     return summary
 
 

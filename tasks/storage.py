@@ -20,11 +20,15 @@ The workspace layout, the same on every backend::
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import socket
 import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -68,6 +72,34 @@ class Storage(Protocol):
         ...
 
 
+_HOST = socket.gethostname()
+_FOREIGN_TEMP_AGE = 24 * 3600
+
+
+def _writer_is_gone(path: Path) -> bool:
+    """Return whether the process that named a temporary file can no longer finish it."""
+    pid_text, _, rest = path.name.removeprefix(".tmp-").partition("@")
+    if rest.startswith(f"{_HOST}.") and pid_text.isdigit():
+        return not process_alive(int(pid_text))
+    return time.time() - path.stat().st_mtime > _FOREIGN_TEMP_AGE
+
+
+def _temp_prefix() -> str:
+    # Named after the writing process (read at each write: a forked worker has its own id).
+    return f".tmp-{os.getpid()}@{_HOST}."
+
+
+def process_alive(pid: int) -> bool:
+    """Return whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
 def check_key(key: str) -> str:
     """Return ``key`` if it is a safe relative key, else raise StorageError."""
     path = PurePosixPath(key)
@@ -95,12 +127,8 @@ class FolderStorage:
         target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
+            tmp_name = self._write_temp(target, data)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
                 os.replace(tmp_name, target)
             except BaseException:
                 Path(tmp_name).unlink(missing_ok=True)
@@ -110,6 +138,89 @@ class FolderStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def remove_partial_writes(self, prefix: str = "") -> list[str]:
+        """Delete the temporary files that killed writers left under ``prefix``; return them.
+
+        A temporary file is named after the process that writes it (``.tmp-<pid>@<host>.…``).
+        One is removed when that process is gone from this machine, or, from another machine,
+        when it is a day old: a writer still alive is never disturbed.
+        """
+        base = self._path(prefix) if prefix else self.root
+        removed = []
+        try:
+            for path in sorted(base.rglob(".tmp-*.part")) if base.is_dir() else []:
+                if path.is_file() and not path.is_symlink() and _writer_is_gone(path):
+                    path.unlink(missing_ok=True)
+                    removed.append(path.relative_to(self.root).as_posix())
+        except OSError as err:
+            raise StorageError(
+                f"{self.describe(prefix)} の書きかけの一時ファイルを片付けられません: {err}"
+            ) from err
+        return removed
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Write ``data`` to ``key`` only if nothing is there; return whether it was written."""
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp_name = self._write_temp(target, data)
+            try:
+                # A hard link appears whole and fails if the name exists (also on NFS).
+                os.link(tmp_name, target)
+            except FileExistsError:
+                return False
+            finally:
+                Path(tmp_name).unlink(missing_ok=True)
+        except OSError as err:
+            raise StorageError(f"{self.describe(key)} に書き込めません: {err}") from err
+        return True
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """Return the bytes of ``key`` and a version that changes with them, or None."""
+        try:
+            data = self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StorageError(f"{self.describe(key)} を読めません: {err}") from err
+        return data, hashlib.sha256(data).hexdigest()
+
+    def replace_if(self, key: str, data: bytes | None, version: str) -> bool:
+        """Replace (or, with None, delete) ``key`` only if it is still at ``version``.
+
+        The object is first renamed aside (only one contender can), then checked: if it had
+        changed meanwhile, it is put back and nothing is written.
+        """
+        target = self._path(key)
+        aside = target.with_name(f"{_temp_prefix()}{uuid.uuid4().hex}.part")
+        try:
+            try:
+                os.rename(target, aside)
+            except FileNotFoundError:
+                return False
+            try:
+                if hashlib.sha256(aside.read_bytes()).hexdigest() != version:
+                    with suppress(FileExistsError):
+                        os.link(aside, target)
+                    return False
+            finally:
+                aside.unlink(missing_ok=True)
+        except OSError as err:
+            raise StorageError(f"{self.describe(key)} を置き換えられません: {err}") from err
+        return data is None or self.create_exclusive(key, data)
+
+    def _write_temp(self, target: Path, data: bytes) -> str:
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(), suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return tmp_name
 
     def list(self, prefix: str) -> list[StoredObject]:
         base = self._path(prefix) if prefix else self.root
@@ -142,6 +253,8 @@ _CLIENT_CONFIG = Config(
 )
 # Error codes S3 answers with when an object is not there (HeadObject has no body: "404").
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+# A conditional write that lost: the object exists, changed, or another write was under way.
+_CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 _session_lock = threading.Lock()
 
 
@@ -226,6 +339,54 @@ class S3Storage:
                 self._client.head_object(Bucket=self.bucket, Key=self._object_key(key))
             except ClientError as err:
                 if _error_code(err) in _MISSING_CODES:
+                    return False
+                raise
+        return True
+
+    def remove_partial_writes(self, prefix: str = "") -> list[str]:
+        """Return nothing: a PutObject is visible whole or not at all, never half written."""
+        return []
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Write ``data`` to ``key`` only if nothing is there (``If-None-Match: *``)."""
+        with _s3_errors("write", self.describe(key)):
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket, Key=self._object_key(key), Body=data, IfNoneMatch="*"
+                )
+            except ClientError as err:
+                if _error_code(err) in _CONFLICT_CODES:
+                    return False
+                raise
+        return True
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """Return the bytes of ``key`` and its ETag, or None when there is no object."""
+        with _s3_errors("read", self.describe(key)):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=self._object_key(key))
+            except ClientError as err:
+                if _error_code(err) in _MISSING_CODES:
+                    return None
+                raise
+            with closing(response["Body"]) as body:
+                data: bytes = body.read()
+        return data, str(response["ETag"])
+
+    def replace_if(self, key: str, data: bytes | None, version: str) -> bool:
+        """Replace (or, with None, delete) ``key`` only if its ETag is still ``version``."""
+        with _s3_errors("write", self.describe(key)):
+            try:
+                if data is None:
+                    self._client.delete_object(
+                        Bucket=self.bucket, Key=self._object_key(key), IfMatch=version
+                    )
+                else:
+                    self._client.put_object(
+                        Bucket=self.bucket, Key=self._object_key(key), Body=data, IfMatch=version
+                    )
+            except ClientError as err:
+                if _error_code(err) in _CONFLICT_CODES | _MISSING_CODES:
                     return False
                 raise
         return True
