@@ -96,16 +96,15 @@ class CollectionLock:
         renewed = Lease(**{**asdict(self.lease), "expires_at": time.time() + self._ttl})
         data = renewed.to_bytes()
         try:
-            if not self._storage.replace_if(self._key, data, self._version):
-                self.lost = "別の実行にロックを引き継がれました"
-                self._stop.set()
-                return
+            self._storage.replace_if(self._key, data, self._version)
+            # Read back rather than trust the answer: a retried write may be refused although
+            # its first attempt went through.
             current = self._storage.read_versioned(self._key)
         except StorageError:
             # Not a loss yet: the lease runs until its expiry; the next tick tries again.
             return
         if current is None or current[0] != data:
-            self.lost = "ロックが消えるか書き換えられました"
+            self.lost = "別の実行にロックを引き継がれたか、ロックが消えました"
             self._stop.set()
             return
         self.lease, self._version = renewed, current[1]
@@ -142,10 +141,13 @@ def acquire_lock(
     """Take the year's collection lock, waiting up to ``wait_seconds`` for a live holder."""
     key = lock_key(fiscal_year)
     deadline = time.monotonic() + wait_seconds
+    # One token for every attempt: a write whose answer was lost (and that S3 then refused
+    # on the retry) is recognised as this run's own when read back.
+    token = uuid.uuid4().hex
     while True:
         now = time.time()
         lease = Lease(
-            token=uuid.uuid4().hex,
+            token=token,
             owner=_user(),
             host=_HOST,
             pid=os.getpid(),
@@ -153,15 +155,16 @@ def acquire_lock(
             expires_at=now + ttl_seconds,
         )
         data = lease.to_bytes()
-        if storage.create_exclusive(key, data):
-            taken = True
-        else:
+        if not storage.create_exclusive(key, data):
             current = storage.read_versioned(key)
             if current is None:
                 continue  # released between the two calls: try again at once
             holder = _read_lease(current[0])
-            taken = _abandoned(holder, now) and storage.replace_if(key, data, current[1])
-            if not taken and time.monotonic() >= deadline:
+            if holder is not None and holder.token == token:
+                return CollectionLock(storage, key, holder, current[1], ttl_seconds)
+            if _abandoned(holder, now):
+                storage.replace_if(key, data, current[1])
+            elif time.monotonic() >= deadline:
                 raise LockBusyError(
                     f"{storage.describe(key)}: 別の取り込み処理"
                     f"（{holder.describe_ja() if holder else '不明'}）が実行中のため、"
@@ -170,10 +173,11 @@ def acquire_lock(
                     "その処理が止まっている場合、ロックは期限が過ぎると次の実行が自動で"
                     "引き継ぎます。"
                 )
-        if taken:
-            written = storage.read_versioned(key)
-            if written is not None and written[0] == data:
-                return CollectionLock(storage, key, lease, written[1], ttl_seconds)
+        written = storage.read_versioned(key)
+        if written is not None and written[0] == data:
+            return CollectionLock(storage, key, lease, written[1], ttl_seconds)
+        if written is not None and (_read_lease(written[0]) or lease).token == token:
+            continue  # ours, from an earlier attempt: read it as the holder above
         time.sleep(poll_seconds)
 
 

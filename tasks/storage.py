@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from tasks.errors import StorageError
 
@@ -108,14 +108,32 @@ def check_key(key: str) -> str:
     return str(path)
 
 
+# Workspace folders this process has seen: one missing now has vanished (a network share
+# dropped), and must not silently be started afresh on the local disk underneath.
+_seen_roots: set[Path] = set()
+
+
 class FolderStorage:
-    """Storage on a local or network folder."""
+    """Storage on a local or network folder.
+
+    A write creates the workspace folder when it was never there (a new workspace); once this
+    process has seen it, a missing workspace is an error, not a new empty one.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
+
+    def _check_root(self, *, must_exist: bool = False) -> None:
+        if self.root.is_dir():
+            _seen_roots.add(self.root)
+        elif must_exist or self.root in _seen_roots:
+            raise StorageError(
+                f"作業フォルダ {self.root} が見つかりません（消えたか、共有フォルダの接続が"
+                "切れています）。フォルダと接続を確かめてから再実行してください。"
+            )
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -125,6 +143,7 @@ class FolderStorage:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         target = self._path(key)
+        self._check_root()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp_name = self._write_temp(target, data)
@@ -137,7 +156,9 @@ class FolderStorage:
             raise StorageError(f"{self.describe(key)} に書き込めません: {err}") from err
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        path = self._path(key)
+        self._check_root()
+        return path.is_file()
 
     def remove_partial_writes(self, prefix: str = "") -> list[str]:
         """Delete the temporary files that killed writers left under ``prefix``; return them.
@@ -160,8 +181,12 @@ class FolderStorage:
         return removed
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
-        """Write ``data`` to ``key`` only if nothing is there; return whether it was written."""
+        """Write ``data`` to ``key`` only if nothing is there; return whether it was written.
+
+        The workspace folder must exist: a lock is never the first thing in a new one.
+        """
         target = self._path(key)
+        self._check_root(must_exist=True)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp_name = self._write_temp(target, data)
@@ -224,6 +249,7 @@ class FolderStorage:
 
     def list(self, prefix: str) -> list[StoredObject]:
         base = self._path(prefix) if prefix else self.root
+        self._check_root()
         if not base.is_dir():
             return []
         objects = []
@@ -268,24 +294,49 @@ def _boto3_session() -> Any:
     return boto3.session.Session()
 
 
-def _new_s3_client() -> Any:
+def _new_s3_client(config: Config) -> Any:
     """Create an S3 client from the standard AWS chain (env, profile, instance role)."""
     # A boto3 session is not thread-safe; the clients it makes are.
     with _session_lock:
-        return _boto3_session().client("s3", config=_CLIENT_CONFIG)
+        return _boto3_session().client("s3", config=config)
+
+
+_ACTIONS_JA = {
+    "read": "を読めません",
+    "write": "に書き込めません",
+    "check": "を確認できません",
+    "list": "の一覧を取得できません",
+}
 
 
 @contextmanager
 def _s3_errors(action: str, url: str) -> Iterator[None]:
-    """Translate botocore's errors inside the block to StorageError naming ``url``."""
+    """Translate botocore's errors inside the block to StorageError naming ``url``, in Japanese.
+
+    By then botocore has already retried what may pass (5xx, throttling, resets, timeouts).
+    """
+    what = f"{url} {_ACTIONS_JA[action]}"
     try:
         yield
     except ClientError as err:
-        if _error_code(err) in _MISSING_CODES:
-            raise StorageError(f"cannot {action} {url}: no such object") from err
-        raise StorageError(f"cannot {action} {url}: {err}") from err
+        code = _error_code(err)
+        if code in _MISSING_CODES:
+            raise StorageError(f"{what}: そのオブジェクトがありません。") from err
+        attempts = err.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
+        raise StorageError(
+            f"{what}: S3 がエラー {code} を返しました（{attempts} 回試行）。"
+            "S3 の状態と権限を確かめ、復旧してから再実行してください。"
+        ) from err
+    except (ConnectTimeoutError, ReadTimeoutError) as err:
+        raise StorageError(
+            f"{what}: S3 が時間内に応答しません（再試行後も同じ）。"
+            "ネットワークと S3 の状態を確かめ、復旧してから再実行してください。"
+        ) from err
     except BotoCoreError as err:
-        raise StorageError(f"cannot {action} {url}: {err}") from err
+        raise StorageError(
+            f"{what}: S3 に接続できません（{type(err).__name__}、再試行後も同じ）。"
+            "ネットワークと S3 の状態を確かめ、復旧してから再実行してください。"
+        ) from err
 
 
 class S3Storage:
@@ -295,12 +346,22 @@ class S3Storage:
     ``//``, ``..`` or a backslash) are not listed: the folder backend cannot hold them either.
     """
 
-    def __init__(self, bucket: str, prefix: str = "", *, page_size: int = 1000) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        page_size: int = 1000,
+        client_config: Config | None = None,
+    ) -> None:
         if not bucket or "/" in bucket:
             raise StorageError(f"not an S3 bucket name: {bucket!r}")
         self.bucket = bucket
         self.prefix = check_key(prefix.strip("/")) if prefix.strip("/") else ""
         self.page_size = page_size
+        self.client_config = (
+            _CLIENT_CONFIG.merge(client_config) if client_config else _CLIENT_CONFIG
+        )
 
     @classmethod
     def from_url(cls, url: str) -> S3Storage:
@@ -313,7 +374,7 @@ class S3Storage:
     @functools.cached_property
     def _client(self) -> Any:
         # Created on first use, so that opening a storage never touches the network.
-        return _new_s3_client()
+        return _new_s3_client(self.client_config)
 
     def _object_key(self, key: str) -> str:
         key = check_key(key)

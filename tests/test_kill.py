@@ -141,9 +141,9 @@ def _snapshot(workspace: Path) -> dict[str, object]:
 def _kill_points(ops: list[str], every: bool) -> list[tuple[int, str]]:
     """Where to kill, from the writes of an uninterrupted run.
 
-    With ``every``, each phase of each write. Otherwise (CI) each write once, the phase turning
-    with its number, plus every phase of the two ledger saves; Data Docs' first and last page
-    halfway; the lock right after it is taken and right before it is released.
+    Each write once, its phase turning with its number, the ledger's saves halfway and after;
+    Data Docs' first and last page halfway (the other pages are alike); the lock right after it
+    is taken and right before it is released. With ``every``, each phase of each write.
     """
     points: list[tuple[int, str]] = []
     docs = [int(op.split("\t")[0]) for op in ops if "\tdatadocs/" in op]
@@ -151,14 +151,17 @@ def _kill_points(ops: list[str], every: bool) -> list[tuple[int, str]]:
         number_text, kind, name, _ = op.split("\t")
         number = int(number_text)
         phases = {"storage": STORAGE_PHASES, "result": RESULT_PHASES, "lock": LOCK_PHASES}[kind]
-        if every:
+        if name.startswith("datadocs/"):
+            if number in (docs[0], docs[-1]):
+                points += (
+                    [(number, "before"), (number, "partial")] if every else [(number, "partial")]
+                )
+        elif every:
             points += [(number, phase) for phase in phases]
-        elif name.startswith("datadocs/"):
-            points += [(number, "partial")] if number in (docs[0], docs[-1]) else []
         elif kind == "lock":
             points.append((number, "after" if name.startswith("create") else "before"))
         elif name.startswith("ledger/"):
-            points += [(number, phase) for phase in phases]
+            points += [(number, "partial"), (number, "after")]
         else:
             points.append((number, phases[number % len(phases)]))
     return points
