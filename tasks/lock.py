@@ -176,8 +176,9 @@ def acquire_lock(
         written = storage.read_versioned(key)
         if written is not None and written[0] == data:
             return CollectionLock(storage, key, lease, written[1], ttl_seconds)
-        if written is not None and (_read_lease(written[0]) or lease).token == token:
-            continue  # ours, from an earlier attempt: read it as the holder above
+        holder_now = _read_lease(written[0]) if written is not None else None
+        if holder_now is not None and holder_now.token == token:
+            continue  # ours, from an earlier attempt: taken as such on the next pass
         time.sleep(poll_seconds)
 
 
