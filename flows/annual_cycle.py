@@ -1,17 +1,21 @@
 """The annual cycle as Prefect flows: call → collect → publish.
 
 Each flow reads like a table of contents; the work is in ``tasks.steps``. Cached steps keep
-their results in the workspace (``kept``), so that a Retry on any worker skips them.
+their results in the workspace (``kept``), so that a Retry on any worker skips them. The plan
+and the batches pass to the steps ``opaque``: Prefect would otherwise walk every object in
+them (a plan's thousand initiatives) at each step, which cost more than the steps themselves.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import Task, flow, unmapped
+from prefect.utilities.annotations import quote
 
 from flows.runners import task_runner
 from tasks.artifacts import publish_collection_artifacts_task
+from tasks.lock import collection_lock
 from tasks.results import WorkspaceResults, workspace_results
 from tasks.steps import (
     READ_BATCH_FILES,
@@ -31,6 +35,12 @@ from tasks.steps import (
 )
 
 T = TypeVar("T", bound=Task[..., Any])
+V = TypeVar("V")
+
+
+def opaque(value: V) -> V:
+    """Pass ``value`` to a step as it is, without Prefect walking everything inside it."""
+    return cast(V, quote(value))
 
 
 def kept(step: T, results: WorkspaceResults) -> T:
@@ -43,9 +53,9 @@ def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -
     """Write each department's submission workbook (調査票) for the year."""
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    refresh = outputs_missing_task(workspace, call_keys(plan))  # deleted by hand: write them again
+    refresh = outputs_missing_task(workspace, call_keys(plan))  # deleted by hand: write again
     write = kept(write_call_workbooks_task, results).with_options(refresh_cache=refresh)
-    return write(plan, workspace)
+    return write(opaque(plan), workspace)
 
 
 @flow(name="collect-submissions", flow_run_name=run_name("collect"), task_runner=task_runner())
@@ -59,16 +69,19 @@ def collect_submissions(
     """Take new files from intake, validate them, send feedback, rebuild the dataset.
 
     Files are read in batches of ``batch_files``, spread by the flow's task runner
-    (``flows.runners``); they are validated together.
+    (``flows.runners``); they are validated together. One collection of a year at a time.
     """
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    take_intake_task(plan, workspace, settle_seconds)
-    batches = pending_batches_task(plan, workspace, batch_files)
-    reads = kept(read_pending_task, results).map(unmapped(plan), unmapped(workspace), batches)
-    summary = kept(check_pending_task, results)(plan, workspace, reads.result())
-    kept(consolidate_year_task, results)(plan, workspace)
-    publish_collection_artifacts_task(plan, workspace, summary)
+    with collection_lock(workspace, plan.fiscal_year.current):
+        take_intake_task(opaque(plan), workspace, settle_seconds)
+        batches = pending_batches_task(opaque(plan), workspace, batch_files)
+        read = kept(read_pending_task, results)
+        # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
+        reads = read.map(unmapped(plan), unmapped(workspace), batches).result()
+        summary = kept(check_pending_task, results)(opaque(plan), workspace, opaque(reads))
+        kept(consolidate_year_task, results)(opaque(plan), workspace)
+        publish_collection_artifacts_task(opaque(plan), workspace, opaque(summary))
     return summary
 
 
@@ -79,11 +92,10 @@ def publish_shiryo(
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    refresh = outputs_missing_task(
-        workspace, report_keys(plan, pdf)
-    )  # deleted by hand: render again
-    render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
-    return render(plan, workspace, pdf)
+    with collection_lock(workspace, plan.fiscal_year.current):  # never a dataset half rebuilt
+        refresh = outputs_missing_task(workspace, report_keys(plan, pdf))  # deleted: render again
+        render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
+        return render(opaque(plan), workspace, pdf)
 
 
 @flow(name="annual-cycle", flow_run_name=run_name("annual-cycle"))

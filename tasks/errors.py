@@ -5,6 +5,9 @@ The hierarchy::
     ShiryoError
     ├── ConfigError        a plan or preset file is missing or malformed
     ├── StorageError       the workspace storage cannot be read or written
+    ├── LockError          the year's collection lock cannot be held
+    │   ├── LockBusyError  another collection run holds it
+    │   └── LockLostError  another run took it over while this one ran
     ├── SubmissionError    a department's file cannot be read as a submission
     └── RenderError        a template is broken or a document cannot be written
 
@@ -31,6 +34,24 @@ class StorageError(ShiryoError):
     """The workspace storage (a folder or an S3 bucket) failed to read, list or write.
 
     Transient cases are retried by the Prefect task wrappers before this reaches a flow.
+    """
+
+
+class LockError(ShiryoError):
+    """The collection lock of a workspace and year (``tasks.lock``) cannot be held."""
+
+
+class LockBusyError(LockError):
+    """Another collection run holds the year's lock and did not release it while this one waited.
+
+    Raised before anything is taken, so the run ends having changed nothing; the message names
+    the holder (host, process, expiry) and says to run again once it has finished.
+    """
+
+
+class LockLostError(LockError):
+    """The lease expired or was taken over while this run held it (the run was frozen longer
+    than the lease). Raised after the run's work, which the next run makes whole again.
     """
 
 

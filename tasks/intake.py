@@ -74,7 +74,8 @@ class IntakeResult(BaseModel):
     duplicates: list[LedgerEntry]
     """Known bytes under a new name, recorded and not processed again."""
     waiting: list[str]
-    """Keys of files still changing between the two looks, left for the next run."""
+    """Keys of files left for the next run: still changing between the two looks, or the
+    same bytes as a file of another folder that is not yet checked."""
 
 
 def ledger_key(fiscal_year: int) -> str:
@@ -131,15 +132,19 @@ def collect_new_files(
     in_force = {
         (e.department_id, e.sha256) for e in ledger.entries if e.status in ("pending", "accepted")
     }
+    # Checking decides per sha256: the same bytes from two folders in one batch would share
+    # one verdict (a misplaced copy would reject the department's own file). The second
+    # folder's file waits until the first is decided, for the next run.
+    undecided = {e.sha256 for e in ledger.entries if e.status == "pending"}
     stable, waiting = list_stable(storage, f"intake/{fiscal_year}", settle_seconds)
     stable = [o for o in stable if not _is_system_file(o.key)]
     waiting = [k for k in waiting if not _is_system_file(k)]
     taken: list[LedgerEntry] = []
     duplicates: list[LedgerEntry] = []
-    for stored in stable:
-        if (stored.key, stored.size, stored.mtime) in seen_sources:
-            continue  # unchanged since it was taken: no need to read it again
-        data = storage.read_bytes(stored.key)
+    candidates = [o for o in stable if (o.key, o.size, o.mtime) not in seen_sources]
+    unchanged, replaced = _read_unchanged(storage, fiscal_year, candidates)
+    waiting = [*waiting, *replaced]
+    for stored, data in unchanged:
         sha256 = hashlib.sha256(data).hexdigest()
         if (stored.key, sha256) in seen_pairs:
             continue  # touched but not changed
@@ -158,14 +163,36 @@ def collect_new_files(
         if (entry.department_id, sha256) in in_force:
             duplicates.append(entry.model_copy(update={"status": "duplicate"}))
             continue
+        if sha256 in undecided:
+            seen_pairs.discard((stored.key, sha256))
+            waiting.append(stored.key)
+            continue
         in_force.add((entry.department_id, sha256))
+        undecided.add(sha256)
         if not storage.exists(entry.archive_key):
             storage.write_bytes(entry.archive_key, data)
         taken.append(entry)
     # The ledger's order is the order of submission: a department's newest file is its last.
     taken.sort(key=lambda e: (e.source_mtime, e.source_key))
     updated = ledger.model_copy(update={"entries": [*ledger.entries, *taken, *duplicates]})
-    return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=waiting)
+    return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=sorted(waiting))
+
+
+def _read_unchanged(
+    storage: Storage, fiscal_year: int, candidates: list[StoredObject]
+) -> tuple[list[tuple[StoredObject, bytes]], list[str]]:
+    """Read the candidates; return those still as listed after reading, and the others' keys.
+
+    A file can be replaced after the two looks, while it is read (a department saving over
+    it): bytes that do not match the listing, or a listing that changed, are not taken.
+    """
+    read = [(stored, storage.read_bytes(stored.key)) for stored in candidates]
+    if not read:
+        return [], []
+    after = {o.key: o for o in storage.list(f"intake/{fiscal_year}")}
+    unchanged = [(o, data) for o, data in read if after.get(o.key) == o and len(data) == o.size]
+    kept = {o.key for o, _ in unchanged}
+    return unchanged, [o.key for o, _ in read if o.key not in kept]
 
 
 _SYSTEM_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
