@@ -312,7 +312,7 @@ def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
     value = _cell_value(value)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.startswith("="):
         return value
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # text that starts with "=" stays text

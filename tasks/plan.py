@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -184,6 +185,29 @@ class ReportProfile(_Model):
     """Name of the expectation suite in ``expectations/`` (without ``.json``)."""
 
 
+_Identified = TypeVar("_Identified", "Department", "Initiative")
+_INDEXES: dict[int, tuple[Sequence[Any], dict[str, Any]]] = {}
+_MAX_INDEXES = 32
+_INDEX_LOCK = threading.Lock()
+
+
+def _by_id(items: Sequence[_Identified]) -> dict[str, _Identified]:
+    """Return an index by id of a plan's list, made once per list (ids are unique).
+
+    Lookups run for every row of a dataset; a scan each time made consolidation quadratic.
+    The index is keyed by the list itself (a plan copied with other initiatives has another
+    list), and only the most recent few are kept.
+    """
+    with _INDEX_LOCK:  # steps may run in threads
+        hit = _INDEXES.get(id(items))
+        if hit is None or hit[0] is not items:
+            if len(_INDEXES) >= _MAX_INDEXES:
+                _INDEXES.pop(next(iter(_INDEXES)))
+            hit = (items, {item.id: item for item in items})
+            _INDEXES[id(items)] = hit
+        return hit[1]
+
+
 class Plan(_Model):
     """A municipality's plan, the year being reported, and how it is reported."""
 
@@ -247,11 +271,11 @@ class Plan(_Model):
 
     def department(self, department_id: str) -> Department:
         """Return the department with this id."""
-        return next(d for d in self.departments if d.id == department_id)
+        return _by_id(self.departments)[department_id]
 
     def initiative(self, initiative_id: str) -> Initiative:
         """Return the initiative with this id."""
-        return next(i for i in self.initiatives if i.id == initiative_id)
+        return _by_id(self.initiatives)[initiative_id]
 
     def initiatives_of(self, department_id: str) -> list[Initiative]:
         """Return the active initiatives a department reports on, in plan order."""

@@ -21,21 +21,11 @@ from tasks.intake import collect_new_files, load_ledger
 from tasks.lock import Lease, acquire_lock, collection_lock, lock_key
 from tasks.plan import Plan
 from tasks.steps import take_intake
-from tasks.storage import FolderStorage, Storage, open_storage
+from tasks.storage import FolderStorage, Storage
 from tests.helpers import filled_workbook
 from tests.test_kill import RunOutcome, run_scenarios, template  # noqa: F401  # fixtures
-from tests.test_storage import bucket, moto_endpoint, s3_env  # noqa: F401  # fixtures
 
 YEAR = 2021
-
-
-@pytest.fixture(params=["folder", "s3"])
-def lock_storage(request: pytest.FixtureRequest, workspace: Path) -> Storage:
-    """An empty workspace on each backend (S3: moto's server over HTTP)."""
-    if request.param == "folder":
-        return open_storage(str(workspace))
-    name = request.getfixturevalue("bucket")
-    return open_storage(f"s3://{name}/ws")
 
 
 def _plant(storage: Storage, **fields: object) -> None:
@@ -59,19 +49,19 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_a_second_run_waits_then_ends_with_a_clear_message(lock_storage: Storage) -> None:
+def test_a_second_run_waits_then_ends_with_a_clear_message(storage: Storage) -> None:
     """It refuses a second holder while the first lives, naming the holder, in Japanese."""
-    first = acquire_lock(lock_storage, YEAR)  # type: ignore[arg-type]
+    first = acquire_lock(storage, YEAR)  # type: ignore[arg-type]
     started = time.monotonic()
     with pytest.raises(LockBusyError) as raised:
-        acquire_lock(lock_storage, YEAR, wait_seconds=1, poll_seconds=0.2)  # type: ignore[arg-type]
+        acquire_lock(storage, YEAR, wait_seconds=1, poll_seconds=0.2)  # type: ignore[arg-type]
     assert 1 <= time.monotonic() - started < 10
     message = str(raised.value)
     assert "別の取り込み処理" in message and f"プロセス {os.getpid()}" in message
-    assert lock_storage.describe(lock_key(YEAR)) in message
+    assert storage.describe(lock_key(YEAR)) in message
     first.release()
-    assert not lock_storage.exists(lock_key(YEAR))
-    acquire_lock(lock_storage, YEAR, wait_seconds=0).release()  # type: ignore[arg-type]
+    assert not storage.exists(lock_key(YEAR))
+    acquire_lock(storage, YEAR, wait_seconds=0).release()  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -83,36 +73,36 @@ def test_a_second_run_waits_then_ends_with_a_clear_message(lock_storage: Storage
     ],
     ids=["dead-pid", "expired", "unreadable"],
 )
-def test_a_stale_lock_is_taken_over(lock_storage: Storage, stale: dict[str, object]) -> None:
+def test_a_stale_lock_is_taken_over(storage: Storage, stale: dict[str, object]) -> None:
     """It takes over a lease whose holder is gone, without waiting for anyone."""
     if stale.get("garbage"):
-        lock_storage.write_bytes(lock_key(YEAR), b"{not json")
+        storage.write_bytes(lock_key(YEAR), b"{not json")
     else:
-        _plant(lock_storage, **{**stale, "pid": _dead_pid() if stale.get("pid") else 1})
-    lock = acquire_lock(lock_storage, YEAR, wait_seconds=0)  # type: ignore[arg-type]
-    held = json.loads(lock_storage.read_bytes(lock_key(YEAR)))
+        _plant(storage, **{**stale, "pid": _dead_pid() if stale.get("pid") else 1})
+    lock = acquire_lock(storage, YEAR, wait_seconds=0)  # type: ignore[arg-type]
+    held = json.loads(storage.read_bytes(lock_key(YEAR)))
     assert (held["token"], held["pid"]) == (lock.lease.token, os.getpid())
     lock.release()
 
 
-def test_a_live_lock_of_another_machine_is_respected(lock_storage: Storage) -> None:
+def test_a_live_lock_of_another_machine_is_respected(storage: Storage) -> None:
     """It does not take a lease that another machine still renews."""
-    _plant(lock_storage, host="other-host", pid=1)
+    _plant(storage, host="other-host", pid=1)
     with pytest.raises(LockBusyError, match="other-host"):
-        acquire_lock(lock_storage, YEAR, wait_seconds=0)  # type: ignore[arg-type]
+        acquire_lock(storage, YEAR, wait_seconds=0)  # type: ignore[arg-type]
 
 
-def test_the_lease_is_renewed_and_a_lost_lease_is_reported(lock_storage: Storage) -> None:
+def test_the_lease_is_renewed_and_a_lost_lease_is_reported(storage: Storage) -> None:
     """It pushes the expiry forward while held, and says so when another run took it over."""
-    workspace = lock_storage.describe("").removesuffix("/")
+    workspace = storage.describe("").removesuffix("/")
     lost = pytest.raises(LockLostError, match="ロックを失いました")
     with lost, collection_lock(workspace, YEAR, ttl_seconds=0.6) as lease:
         time.sleep(0.5)
-        renewed = Lease(**json.loads(lock_storage.read_bytes(lock_key(YEAR))))
+        renewed = Lease(**json.loads(storage.read_bytes(lock_key(YEAR))))
         assert renewed.token == lease.token and renewed.expires_at > lease.expires_at
-        _plant(lock_storage, token="thief", host="other-host")  # a frozen run, overtaken
+        _plant(storage, token="thief", host="other-host")  # a frozen run, overtaken
         time.sleep(0.5)
-    assert json.loads(lock_storage.read_bytes(lock_key(YEAR)))["token"] == "thief"
+    assert json.loads(storage.read_bytes(lock_key(YEAR)))["token"] == "thief"
 
 
 def test_only_one_of_many_racing_runs_gets_the_lock(workspace: Path) -> None:

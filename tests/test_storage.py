@@ -8,67 +8,14 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tasks.errors import StorageError
 from tasks.storage import FolderStorage, S3Storage, Storage, open_storage
-
-FAKE_SECRET = "testing-secret-never-shown"
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """Serve moto's S3 API over HTTP on a free local port for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_env(
-    clean_environment: None, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> str:
-    """Point the standard AWS chain at moto with fake credentials; return the endpoint."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
-    # Keep the developer's ~/.aws profiles (regions, endpoints, SSO) out of the tests.
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    return moto_endpoint
-
-
-def _raw_client(endpoint: str) -> Any:
-    """Return a plain boto3 client on moto, to look behind the storage's back."""
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-
-
-@pytest.fixture
-def bucket(s3_env: str) -> str:
-    """Create a fresh, empty bucket and return its name."""
-    name = f"shiryo-test-{uuid.uuid4().hex[:12]}"
-    _raw_client(s3_env).create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture(params=["folder", "s3"])
-def storage(request: pytest.FixtureRequest, workspace: Path) -> Storage:
-    """An empty workspace storage on each backend, opened the way the flows open it."""
-    if request.param == "folder":
-        return open_storage(str(workspace))
-    bucket = request.getfixturevalue("bucket")
-    return open_storage(f"s3://{bucket}/ws")
-
+from tests.conftest import FAKE_SECRET, raw_s3_client
 
 # --- The same behaviour on both backends ---------------------------------------------------
 
@@ -225,7 +172,7 @@ def test_open_storage_opens_other_locations_as_folders(tmp_path: Path) -> None:
 
 def test_it_keeps_its_objects_under_its_prefix(bucket: str, s3_env: str) -> None:
     """It writes under the workspace prefix and lists only what a key can name there."""
-    raw = _raw_client(s3_env)
+    raw = raw_s3_client(s3_env)
     storage = open_storage(f"s3://{bucket}/ws")
     storage.write_bytes("ledger/2021.json", b"{}")
     for key in (

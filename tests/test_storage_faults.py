@@ -29,9 +29,9 @@ from tasks.lock import collection_lock
 from tasks.plan import REPO_ROOT, Plan
 from tasks.steps import take_intake
 from tasks.storage import FolderStorage, S3Storage, open_storage
+from tests.conftest import FAKE_SECRET
 from tests.fault_proxy import KINDS, FaultProxy
 from tests.test_kill import template  # noqa: F401  # fixture
-from tests.test_storage import FAKE_SECRET, moto_endpoint, s3_env  # noqa: F401  # fixtures
 
 # Short timeouts so that a stall costs a second, not the product's thirty.
 QUICK = Config(connect_timeout=1, read_timeout=1)
@@ -46,7 +46,7 @@ MIXES = {
 
 
 @pytest.fixture
-def s3_bucket(s3_env: str) -> str:  # noqa: F811
+def s3_bucket(s3_env: str) -> str:
     """A fresh bucket on moto (created directly, not through the proxy)."""
     name = f"shiryo-faults-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1").create_bucket(Bucket=name)
@@ -54,7 +54,7 @@ def s3_bucket(s3_env: str) -> str:  # noqa: F811
 
 
 @pytest.fixture
-def proxy(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:  # noqa: F811
+def proxy(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
     """A healthy proxy in front of moto; the AWS chain points at it."""
     with FaultProxy(s3_env, seed=9, stall_seconds=2) as running:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", running.endpoint)
@@ -135,7 +135,7 @@ def _outcome(workspace: str) -> dict[str, object]:
 def test_the_cycle_on_flaky_s3_ends_as_on_healthy_s3(
     prefect_server: None,
     proxy: FaultProxy,
-    s3_env: str,  # noqa: F811
+    s3_env: str,
     template: Path,  # noqa: F811
     minami: Plan,
     monkeypatch: pytest.MonkeyPatch,
