@@ -53,8 +53,9 @@ def stage_accepted(
         key = staged_key(fiscal_year, accepted, kind)
         if storage.exists(key):
             continue
-        rows = frame[frame["sha256"].isin(accepted)] if not frame.empty else frame
-        rows = rows.drop(columns=["record_id"], errors="ignore").sort_values(["sha256", "row"])
+        rows = frame.drop(columns=["record_id"], errors="ignore")
+        if not rows.empty:  # a plan without indicators stages none
+            rows = rows[rows["sha256"].isin(accepted)].sort_values(["sha256", "row"])
         storage.write_bytes(key, to_parquet(rows.reset_index(drop=True)))
 
 
