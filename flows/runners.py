@@ -33,7 +33,7 @@ def task_runner(choice: str | None = None) -> TaskRunner[PrefectFuture[Any]]:
     elif choice == "processes":
         runner = ProcessPoolTaskRunner()
     elif choice == "dask" or choice.startswith(("tcp://", "tls://")):
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         runner = DaskTaskRunner(address=None if choice == "dask" else choice)
     else:
