@@ -142,40 +142,49 @@ def collect_new_files(
     taken: list[LedgerEntry] = []
     duplicates: list[LedgerEntry] = []
     candidates = [o for o in stable if (o.key, o.size, o.mtime) not in seen_sources]
-    unchanged, replaced = _read_unchanged(storage, fiscal_year, candidates)
-    waiting = [*waiting, *replaced]
-    for stored, data in unchanged:
-        sha256 = hashlib.sha256(data).hexdigest()
-        if (stored.key, sha256) in seen_pairs:
-            continue  # touched but not changed
-        seen_pairs.add((stored.key, sha256))
-        folder = _department_folder(stored, fiscal_year)
-        entry = LedgerEntry(
-            sha256=sha256,
-            department_id=folder if folder in department_ids else None,
-            source_key=stored.key,
-            original_name=unicodedata.normalize("NFC", stored.key.rsplit("/", 1)[-1]),
-            size=stored.size,
-            source_mtime=stored.mtime,
-            received_at=received_at,
-            archive_key=f"archive/{fiscal_year}/{sha256}.xlsx",
-        )
-        if (entry.department_id, sha256) in in_force:
-            duplicates.append(entry.model_copy(update={"status": "duplicate"}))
-            continue
-        if sha256 in undecided:
-            seen_pairs.discard((stored.key, sha256))
-            waiting.append(stored.key)
-            continue
-        in_force.add((entry.department_id, sha256))
-        undecided.add(sha256)
-        if not storage.exists(entry.archive_key):
-            storage.write_bytes(entry.archive_key, data)
-        taken.append(entry)
+    # Read in chunks: a chunk's bytes are archived before the next is read (memory stays
+    # bounded however many files arrived).
+    for start in range(0, len(candidates), _READ_CHUNK_FILES):
+        chunk = candidates[start : start + _READ_CHUNK_FILES]
+        unchanged, replaced = _read_unchanged(storage, fiscal_year, chunk)
+        waiting += replaced
+        for stored, data in unchanged:
+            sha256 = hashlib.sha256(data).hexdigest()
+            if (stored.key, sha256) in seen_pairs:
+                continue  # touched but not changed
+            seen_pairs.add((stored.key, sha256))
+            folder = _department_folder(stored, fiscal_year)
+            entry = LedgerEntry(
+                sha256=sha256,
+                department_id=folder if folder in department_ids else None,
+                source_key=stored.key,
+                original_name=unicodedata.normalize("NFC", stored.key.rsplit("/", 1)[-1]),
+                size=stored.size,
+                source_mtime=stored.mtime,
+                received_at=received_at,
+                archive_key=f"archive/{fiscal_year}/{sha256}.xlsx",
+            )
+            if (entry.department_id, sha256) in in_force:
+                duplicates.append(entry.model_copy(update={"status": "duplicate"}))
+                continue
+            if sha256 in undecided:
+                seen_pairs.discard((stored.key, sha256))
+                waiting.append(stored.key)
+                continue
+            in_force.add((entry.department_id, sha256))
+            undecided.add(sha256)
+            if not storage.exists(entry.archive_key):
+                storage.write_bytes(entry.archive_key, data)
+            taken.append(entry)
+
     # The ledger's order is the order of submission: a department's newest file is its last.
     taken.sort(key=lambda e: (e.source_mtime, e.source_key))
     updated = ledger.model_copy(update={"entries": [*ledger.entries, *taken, *duplicates]})
     return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=sorted(waiting))
+
+
+_READ_CHUNK_FILES = 500
+"""New intake files read, then checked against a fresh listing, at a time."""
 
 
 def _read_unchanged(

@@ -8,6 +8,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from tasks.intake import collect_new_files, load_ledger
 from tasks.plan import Plan
 from tasks.status import build_status_rows
@@ -221,3 +223,23 @@ def test_a_symlink_in_intake_is_not_followed(workspace: Path, minami: Plan, tmp_
     link.parent.mkdir(parents=True)
     link.symlink_to(secret)
     assert take_intake(minami, str(workspace), settle_seconds=0).taken == []
+
+
+def test_many_files_are_read_a_chunk_at_a_time_and_each_taken_once(
+    workspace: Path, minami: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It takes every new file exactly once when they are read in several chunks."""
+    import tasks.intake
+
+    monkeypatch.setattr(tasks.intake, "_READ_CHUNK_FILES", 2)
+    expected = set()
+    for number, department in enumerate(minami.departments[:5]):
+        key = f"intake/2021/{department.id}/提出{number}.xlsx"
+        (workspace / key).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / key).write_bytes(filled_workbook(minami, department.id))
+        expected.add(key)
+    storage = FolderStorage(workspace)
+    ledger, result = collect_new_files(storage, minami, load_ledger(storage, 2021), 0)
+    assert sorted(e.source_key for e in result.taken) == sorted(expected)
+    assert len(ledger.entries) == 5 and result.waiting == []
+    assert len(list((workspace / "archive" / "2021").iterdir())) == 5
