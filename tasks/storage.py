@@ -145,13 +145,8 @@ class FolderStorage:
         target = self._path(key)
         self._check_root()
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_name = self._write_temp(target, data)
-            try:
+            with self._temp_beside(target, data) as tmp_name:
                 os.replace(tmp_name, target)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
         except OSError as err:
             raise StorageError(f"{self.describe(key)} に書き込めません: {err}") from err
 
@@ -188,15 +183,12 @@ class FolderStorage:
         target = self._path(key)
         self._check_root(must_exist=True)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_name = self._write_temp(target, data)
-            try:
-                # A hard link appears whole and fails if the name exists (also on NFS).
-                os.link(tmp_name, target)
-            except FileExistsError:
-                return False
-            finally:
-                Path(tmp_name).unlink(missing_ok=True)
+            with self._temp_beside(target, data) as tmp_name:
+                try:
+                    # A hard link appears whole and fails if the name exists (also on NFS).
+                    os.link(tmp_name, target)
+                except FileExistsError:
+                    return False
         except OSError as err:
             raise StorageError(f"{self.describe(key)} に書き込めません: {err}") from err
         return True
@@ -234,6 +226,17 @@ class FolderStorage:
         except OSError as err:
             raise StorageError(f"{self.describe(key)} を置き換えられません: {err}") from err
         return data is None or self.create_exclusive(key, data)
+
+    @contextmanager
+    def _temp_beside(self, target: Path, data: bytes) -> Iterator[str]:
+        """Yield a temporary file holding ``data`` beside ``target``, for the caller to rename
+        or link into place; whatever is left of it is removed afterwards."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp_name = self._write_temp(target, data)
+        try:
+            yield tmp_name
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)  # gone already once renamed
 
     def _write_temp(self, target: Path, data: bytes) -> str:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(), suffix=".part")
