@@ -13,6 +13,7 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from tasks.intake import STATUS_JA, load_ledger
+from tasks.names import markdown_text
 from tasks.plan import Plan
 from tasks.status import build_status_rows
 from tasks.steps import CollectionSummary
@@ -46,7 +47,8 @@ def publish_collection_artifacts(plan: Plan, workspace: str, summary: Collection
         where = "!".join(p for p in (finding.sheet, finding.cell) if p)
         label = "要修正" if finding.severity == "critical" else "注意"
         lines.append(
-            f"- {names.get(finding.sha256, finding.sha256[:8])} {where} [{label}] {finding.message}"
+            f"- {markdown_text(names.get(finding.sha256, finding.sha256[:8]))} {where} "
+            f"[{label}] {finding.message}"
         )
     if not summary.findings:
         lines.append("指摘事項はありません。")

@@ -12,6 +12,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.intake import LedgerEntry
+from tasks.names import safe_stem
 from tasks.ooxml import normalise_package
 from tasks.plan import Plan
 from tasks.validate import Finding
@@ -24,7 +25,7 @@ _SEVERITY_JA = {"critical": "要修正", "warning": "注意"}
 def feedback_key(plan: Plan, entry: LedgerEntry) -> str:
     """Return where a file's feedback workbook goes."""
     folder = entry.department_id or "_unassigned"
-    stem = entry.original_name.rsplit(".", 1)[0][:80]
+    stem = safe_stem(entry.original_name)  # a name is data: never a path of the product's
     return f"feedback/{plan.fiscal_year.current}/{folder}/差戻し票_{stem}_{entry.sha256[:8]}.xlsx"
 
 

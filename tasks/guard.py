@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from collections.abc import Callable
 
 from tasks import guard_bounds as bounds
 from tasks.errors import SubmissionError
@@ -37,6 +38,8 @@ _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _CONTENT_TYPES = "[content_types].xml"
 _SHARED_STRINGS = "xl/sharedstrings.xml"
+_COUNTED_TABLES = (_SHARED_STRINGS, "xl/styles.xml")
+_COUNT_ATTRIBUTES = ("count", "uniqueCount")
 # calamine only reads a sheet at xl/<kind>/…, looked up case-insensitively: every part there
 # is scanned as a sheet, whatever the relationships say.
 _SHEET_FOLDERS = ("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")
@@ -77,8 +80,9 @@ def inspect_package(data: bytes) -> dict[str, SheetFacts]:
             scanner = SheetScanner(sheet, package)
             package.scan(entry, scanner.start, scanner.end, sheet=sheet)
             facts.setdefault(sheet, scanner.facts)
-        elif name == _SHARED_STRINGS:
-            package.count(entry)  # calamine loads every string up front
+        elif name in _COUNTED_TABLES:
+            # calamine loads every string up front, sized by what the table declares.
+            package.scan(entry, _declared_counts_checker(entry.filename))
         elif name.endswith((".xml", ".rels")):
             package.scan(entry)
         else:
@@ -130,13 +134,33 @@ def _declared_directory(data: bytes) -> tuple[int, int]:
     )
 
 
+def _declared_counts_checker(part: str) -> Callable[[str, dict[str, str]], None]:
+    """Return an element handler refusing a ``count`` past the element budget."""
+
+    def check(name: str, attrs: dict[str, str]) -> None:
+        for attribute in _COUNT_ATTRIBUTES:
+            declared = attrs.get(attribute)
+            if declared is not None and (
+                not declared.isdigit() or int(declared) > bounds.MAX_SCANNED_ELEMENTS
+            ):
+                raise bounds.declared_count(part, declared[:20])
+
+    return check
+
+
 def _check_entries(entries: list[zipfile.ZipInfo]) -> None:
     if len(entries) > bounds.MAX_ZIP_ENTRIES:
         raise bounds.too_many_entries(len(entries))
     if sum(e.file_size for e in entries) > bounds.MAX_EXPANDED_BYTES:
         raise bounds.too_large_expanded()
+    seen: set[str] = set()
     for entry in entries:
         name = entry.filename.lower()
+        # Nothing here extracts to disk, but a name that climbs (zip slip) or a part that
+        # appears twice (each reader may take another copy) is no workbook Excel wrote.
+        if name in seen or name.startswith("/") or "\\" in name or ".." in name.split("/"):
+            raise bounds.bad_member_name(entry.filename)
+        seen.add(name)
         if name.startswith(_OTHER_FORMAT_PARTS):
             raise SubmissionError(
                 "OpenDocument（.ods）や Excel バイナリ（.xlsb）形式のブックは読み込めません。"

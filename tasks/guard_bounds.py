@@ -96,3 +96,20 @@ def broken_part(where: str, sheet: str | None = None) -> SubmissionError:
         f"Excel で開けることを確かめ、.xlsx 形式で保存し直してください。",
         sheet=sheet,
     )
+
+
+def declared_count(part: str, count: str) -> SubmissionError:
+    """Refuse a table that declares more items than a workbook may hold (a reader that sizes
+    its memory by the declaration would ask for gigabytes)."""
+    return SubmissionError(
+        f"ブックの一部（{part}）が {count} 個の要素を持つと宣言しているため読み込めません"
+        f"（上限 {MAX_SCANNED_ELEMENTS:,} 個）。{RESAVE}"
+    )
+
+
+def bad_member_name(part: str) -> SubmissionError:
+    """Refuse a zip member whose name climbs out of the package or appears twice."""
+    return SubmissionError(
+        f"ブックの構成要素の名前（{part!r}）が不正か重複しているため読み込めません"
+        f"（展開先の外を指す名前・同名の要素）。{RESAVE}"
+    )

@@ -21,10 +21,12 @@ CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 
 @dataclass
 class SheetFacts:
-    """What the guard saw in one sheet: cells holding a formula, merged ranges (A1 style)."""
+    """What the guard saw in one sheet: cells holding a formula or an error value (#N/A …),
+    merged ranges (A1 style)."""
 
     formulas: list[str] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 class SheetScanner:
@@ -45,6 +47,8 @@ class SheetScanner:
         local = local_name(name)
         if local == "c":
             self._start_cell(attrs.get("r"))
+            if attrs.get("t") == "e" and self.cell is not None:
+                self.facts.errors.append(self.cell)
         elif local == "f" and self.cell is not None:
             self.facts.formulas.append(self.cell)
         elif local == "row":

@@ -6,6 +6,11 @@ copied changes between them and waits for the next run). The original bytes go t
 ``archive/<fy>/<sha256>.xlsx`` (written once, never replaced) and every sighting has an entry in
 the ledger ``ledger/<fy>.json`` (受付台帳): the same bytes under another name are recorded as a
 ``duplicate`` and never processed twice.
+
+Any name is data (``tasks.names``): the ledger holds its display form and its exact bytes. A
+file that cannot be read at all (a name the storage refuses, no permission) is one rejected
+entry whose first error says so; a file that vanished while being read waits. Neither stops
+the other files.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from tasks.errors import StorageError
+from tasks.names import display_name, exact_name_hex, ledger_text, name_bytes
 from tasks.plan import Plan
-from tasks.storage import Storage, StoredObject
+from tasks.storage import Storage, StoredObject, check_key
 
 Status = Literal["pending", "accepted", "rejected", "superseded", "duplicate"]
 
@@ -42,13 +49,18 @@ class LedgerEntry(BaseModel):
     department_id: str | None
     """The department whose intake folder the file was dropped in (None: no such folder)."""
     source_key: str
+    """The key as listed (escaped as ``\\x8c`` where its bytes are not UTF-8)."""
     original_name: str
+    """The file name as shown to people (``tasks.names.display_name``)."""
+    original_name_bytes: str | None = None
+    """The exact bytes of the file name in hex, when they are not ``original_name`` in UTF-8."""
     size: int
     source_mtime: float = 0.0
     """Modification time of the source when taken (epoch seconds), to skip re-hashing it."""
     received_at: str
     """When the file was taken, ISO 8601 in UTC."""
     archive_key: str
+    """Where the bytes are kept; empty for a file that could not be read at all."""
     status: Status = "pending"
     first_error: str | None = None
     blocking: int = 0
@@ -76,6 +88,8 @@ class IntakeResult(BaseModel):
     waiting: list[str]
     """Keys of files left for the next run: still changing between the two looks, or the
     same bytes as a file of another folder that is not yet checked."""
+    unreadable: list[LedgerEntry] = []
+    """Files that can never be read (name refused, no permission), recorded as rejected."""
 
 
 def ledger_key(fiscal_year: int) -> str:
@@ -141,35 +155,32 @@ def collect_new_files(
     waiting = [k for k in waiting if not _is_system_file(k)]
     taken: list[LedgerEntry] = []
     duplicates: list[LedgerEntry] = []
-    candidates = [o for o in stable if (o.key, o.size, o.mtime) not in seen_sources]
+    unreadable: list[LedgerEntry] = []
+    candidates = [o for o in stable if (ledger_text(o.key), o.size, o.mtime) not in seen_sources]
     # Read in chunks: a chunk's bytes are archived before the next is read (memory stays
     # bounded however many files arrived).
     for start in range(0, len(candidates), _READ_CHUNK_FILES):
         chunk = candidates[start : start + _READ_CHUNK_FILES]
-        unchanged, replaced = _read_unchanged(storage, fiscal_year, chunk)
+        unchanged, replaced, refused = _read_unchanged(storage, fiscal_year, chunk)
         waiting += replaced
+        for stored, reason in refused:
+            unreadable.append(
+                _sighting(
+                    stored, fiscal_year, department_ids, _unreadable_id(stored), received_at
+                ).model_copy(update={"status": "rejected", "first_error": reason, "blocking": 1})
+            )
         for stored, data in unchanged:
             sha256 = hashlib.sha256(data).hexdigest()
-            if (stored.key, sha256) in seen_pairs:
+            if (ledger_text(stored.key), sha256) in seen_pairs:
                 continue  # touched but not changed
-            seen_pairs.add((stored.key, sha256))
-            folder = _department_folder(stored, fiscal_year)
-            entry = LedgerEntry(
-                sha256=sha256,
-                department_id=folder if folder in department_ids else None,
-                source_key=stored.key,
-                original_name=unicodedata.normalize("NFC", stored.key.rsplit("/", 1)[-1]),
-                size=stored.size,
-                source_mtime=stored.mtime,
-                received_at=received_at,
-                archive_key=f"archive/{fiscal_year}/{sha256}.xlsx",
-            )
+            seen_pairs.add((ledger_text(stored.key), sha256))
+            entry = _sighting(stored, fiscal_year, department_ids, sha256, received_at)
             if (entry.department_id, sha256) in in_force:
                 duplicates.append(entry.model_copy(update={"status": "duplicate"}))
                 continue
             if sha256 in undecided:
-                seen_pairs.discard((stored.key, sha256))
-                waiting.append(stored.key)
+                seen_pairs.discard((ledger_text(stored.key), sha256))
+                waiting.append(ledger_text(stored.key))
                 continue
             in_force.add((entry.department_id, sha256))
             undecided.add(sha256)
@@ -179,8 +190,45 @@ def collect_new_files(
 
     # The ledger's order is the order of submission: a department's newest file is its last.
     taken.sort(key=lambda e: (e.source_mtime, e.source_key))
-    updated = ledger.model_copy(update={"entries": [*ledger.entries, *taken, *duplicates]})
-    return updated, IntakeResult(taken=taken, duplicates=duplicates, waiting=sorted(waiting))
+    updated = ledger.model_copy(
+        update={"entries": [*ledger.entries, *taken, *duplicates, *unreadable]}
+    )
+    result = IntakeResult(
+        taken=taken,
+        duplicates=duplicates,
+        unreadable=unreadable,
+        waiting=sorted(ledger_text(k) for k in waiting),
+    )
+    return updated, result
+
+
+def _sighting(
+    stored: StoredObject,
+    fiscal_year: int,
+    department_ids: set[str],
+    sha256: str,
+    received_at: str,
+) -> LedgerEntry:
+    """Return the ledger entry of a listed file: its key and name as text, its exact bytes."""
+    folder = _department_folder(stored, fiscal_year)
+    name = stored.key.rsplit("/", 1)[-1]
+    return LedgerEntry(
+        sha256=sha256,
+        department_id=folder if folder in department_ids else None,
+        source_key=ledger_text(stored.key),
+        original_name=display_name(name),
+        original_name_bytes=exact_name_hex(name),
+        size=stored.size,
+        source_mtime=stored.mtime,
+        received_at=received_at,
+        archive_key=f"archive/{fiscal_year}/{sha256}.xlsx" if len(sha256) == 64 else "",
+    )
+
+
+def _unreadable_id(stored: StoredObject) -> str:
+    """Return an id for a file whose bytes cannot be read: from its name, size and time."""
+    listed = name_bytes(stored.key) + f"\0{stored.size}\0{stored.mtime}".encode()
+    return "unreadable-" + hashlib.sha256(listed).hexdigest()[:32]
 
 
 _READ_CHUNK_FILES = 500
@@ -189,29 +237,75 @@ _READ_CHUNK_FILES = 500
 
 def _read_unchanged(
     storage: Storage, fiscal_year: int, candidates: list[StoredObject]
-) -> tuple[list[tuple[StoredObject, bytes]], list[str]]:
-    """Read the candidates; return those still as listed after reading, and the others' keys.
+) -> tuple[list[tuple[StoredObject, bytes]], list[str], list[tuple[StoredObject, str]]]:
+    """Read the candidates; return those still as listed after reading, the others' keys, and
+    the files that can never be read, each with its reason in Japanese.
 
     A file can be replaced after the two looks, while it is read (a department saving over
-    it): bytes that do not match the listing, or a listing that changed, are not taken.
+    it): bytes that do not match the listing, or a listing that changed, are not taken. A
+    file that vanished waits; one the storage refuses (its name, its permissions) is refused
+    alone; any other failure to read is the storage's and fails the step (it is retried).
     """
-    read = [(stored, storage.read_bytes(stored.key)) for stored in candidates]
-    if not read:
-        return [], []
+    read: list[tuple[StoredObject, bytes]] = []
+    failed: list[tuple[StoredObject, StorageError]] = []
+    for stored in candidates:
+        try:
+            read.append((stored, storage.read_bytes(stored.key)))
+        except StorageError as read_error:
+            failed.append((stored, read_error))
+    if not read and not failed:
+        return [], [], []
     after = {o.key: o for o in storage.list(f"intake/{fiscal_year}")}
     unchanged = [(o, data) for o, data in read if after.get(o.key) == o and len(data) == o.size]
     kept = {o.key for o, _ in unchanged}
-    return unchanged, [o.key for o, _ in read if o.key not in kept]
+    replaced = [o.key for o, _ in read if o.key not in kept]
+    refused = []
+    for stored, error in failed:
+        if after.get(stored.key) != stored:
+            replaced.append(stored.key)
+            continue
+        reason = _unreadable_reason(stored.key, error)
+        if reason is None:
+            raise error
+        refused.append((stored, reason))
+    return unchanged, replaced, refused
 
 
-_SYSTEM_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+def _unreadable_reason(key: str, err: StorageError) -> str | None:
+    """Return why a listed file can never be read, in Japanese, or None if it may pass."""
+    name = display_name(key.rsplit("/", 1)[-1])
+    try:
+        check_key(key)
+    except StorageError:
+        return (
+            f"「{name}」はファイル名に「\\」が含まれているため読み取れません。"
+            "「\\」を使わない名前に変えて、自部署のフォルダに提出し直してください。"
+        )
+    cause = err.__cause__
+    code = getattr(cause, "response", {}).get("Error", {}).get("Code")
+    if isinstance(cause, PermissionError) or code == "AccessDenied":
+        return (
+            f"「{name}」を読み取る権限がありません。事務局は共有フォルダ（バケット）の"
+            "アクセス権を確かめてください。部署は保存し直して提出し直してください。"
+        )
+    return None
+
+
+_SYSTEM_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"}
+_SYSTEM_FOLDERS = {"__macosx", "$recycle.bin", "system volume information"}
 
 
 def _is_system_file(key: str) -> bool:
     """Return whether a key is an editor's lock file or an OS file, not a submission."""
-    name = key.rsplit("/", 1)[-1]
+    *folders, name = key.rsplit("/")
     # Excel keeps "~$name.xlsx" while a workbook is open; Finder and Explorer leave the rest.
-    return name.startswith(("~$", ".")) or name.lower() in _SYSTEM_NAMES
+    # A copy from an NTFS share can bring a file's alternate stream as "name:Zone.Identifier".
+    return (
+        name.startswith(("~$", "."))
+        or name.lower() in _SYSTEM_NAMES
+        or name.endswith(":Zone.Identifier")
+        or any(folder.lower() in _SYSTEM_FOLDERS for folder in folders)
+    )
 
 
 def _department_folder(stored: StoredObject, fiscal_year: int) -> str | None:

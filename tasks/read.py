@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
@@ -138,7 +139,8 @@ def _check_visible(visible: dict[str, SheetVisibleEnum], sheet: str) -> None:
 
 
 def _refuse_formulas(sheet: str, facts: SheetFacts | None) -> None:
-    """Refuse a sheet we read that holds any formula: a department's formula is never run."""
+    """Refuse a sheet we read that holds any formula (a department's formula is never run) or
+    any error value."""
     if facts is not None and facts.formulas:
         shown = "、".join(facts.formulas[:10]) + (" ほか" if len(facts.formulas) > 10 else "")
         raise SubmissionError(
@@ -146,6 +148,15 @@ def _refuse_formulas(sheet: str, facts: SheetFacts | None) -> None:
             "数式ではなく値を入力してください（コピーして「値の貼り付け」で値にできます）。",
             sheet=sheet,
             cell=facts.formulas[0],
+        )
+    if facts is not None and facts.errors:
+        # An error value (#N/A, #DIV/0!) would read as a blank: the department meant something.
+        shown = "、".join(facts.errors[:10]) + (" ほか" if len(facts.errors) > 10 else "")
+        raise SubmissionError(
+            f"シート「{sheet}」のセル {shown} にエラー値（#N/A、#DIV/0! など）が入っています。"
+            "エラー値を消して、文字や数値を入力してください。",
+            sheet=sheet,
+            cell=facts.errors[0],
         )
 
 
@@ -163,6 +174,39 @@ def _refuse_merged(sheet: str, facts: SheetFacts | None, header_row: int) -> Non
         )
 
 
+MAX_CELL_CHARS = 32_767
+"""The most characters Excel holds in a cell: a longer text was not typed in Excel."""
+
+
+def _sheet_rows(workbook: CalamineWorkbook, sheet_name: str) -> list[list[Any]]:
+    """Return a sheet's cell values, or refuse the file when its cells cannot be read."""
+    try:
+        rows: list[list[Any]] = workbook.get_sheet_by_name(sheet_name).to_python(
+            skip_empty_area=False
+        )
+    except (CalamineError, ValueError) as err:
+        raise SubmissionError(
+            f"シート「{sheet_name}」のセルが壊れていて読み取れません（{err}）。"
+            "配布した調査票に入力し直し、Excel で保存して提出してください。",
+            sheet=sheet_name,
+        ) from err
+    return rows
+
+
+def _refuse_long_texts(
+    sheet_name: str, row: int, values: dict[str, str | None], positions: dict[str, int]
+) -> None:
+    for key, value in values.items():
+        if value is not None and len(value) > MAX_CELL_CHARS:
+            cell = f"{column_letter(positions[key])}{row}"
+            raise SubmissionError(
+                f"シート「{sheet_name}」のセル {cell} の文字数（{len(value):,}字）が Excel の"
+                f"上限（{MAX_CELL_CHARS:,}字）を超えています。要約して入力し直してください。",
+                sheet=sheet_name,
+                cell=cell,
+            )
+
+
 def _last_row(ref: str) -> int:
     match = CELL_REF.fullmatch(ref.rpartition(":")[2])
     return int(match.group(2)) if match else 0
@@ -173,7 +217,7 @@ def _read_identity(
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     _refuse_formulas(IDENTITY_SHEET, facts)
     _refuse_merged(IDENTITY_SHEET, facts, header_row=1)
-    rows = workbook.get_sheet_by_name(IDENTITY_SHEET).to_python(skip_empty_area=False)
+    rows = _sheet_rows(workbook, IDENTITY_SHEET)
     identity: dict[str, str | None] = dict.fromkeys(IDENTITY_KEYS)
     cells: dict[str, str] = {}
     for index, row in enumerate(rows[: len(IDENTITY_KEYS) + 5], start=1):
@@ -196,7 +240,7 @@ def _read_table(
     facts: SheetFacts | None,
 ) -> tuple[list[SheetRecord], dict[str, str]]:
     _refuse_formulas(sheet_name, facts)
-    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    rows = _sheet_rows(workbook, sheet_name)
     header_index = next(
         (
             i
@@ -231,6 +275,8 @@ def _read_table(
         }
         if all(v is None for v in values.values()):
             continue
-        records.append(SheetRecord(sheet=sheet_name, row=header_index + 1 + offset, values=values))
+        row_number = header_index + 1 + offset
+        _refuse_long_texts(sheet_name, row_number, values, positions)
+        records.append(SheetRecord(sheet=sheet_name, row=row_number, values=values))
     letters = {key: column_letter(col) for key, col in positions.items()}
     return records, letters

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tasks.intake import STATUS_JA, Ledger, LedgerEntry
+from tasks.names import display_name
 from tasks.plan import Plan
 
 STATUS_COLUMNS = ["部署", "状況", "最終受付", "ファイル", "要修正", "注意", "期限"]
@@ -53,7 +54,7 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
                 "部署": "（フォルダ違い）",
                 "状況": STATUS_JA[entry.status],
                 "最終受付": _japan_time(entry.received_at),
-                "ファイル": entry.source_key,
+                "ファイル": display_name(entry.source_key),
                 "要修正": str(entry.blocking),
                 "注意": str(entry.warnings),
                 "期限": "",

@@ -34,6 +34,12 @@ _WRONG_FOLDER = (
     "自部署のフォルダに提出してください。"
 )
 
+_UNREADABLE = (
+    "このファイルは読み取り中に想定外のエラー（{kind}）が起きたため確認できませんでした。"
+    "配布した調査票に入力し直して、同じフォルダに提出し直してください。"
+    "繰り返す場合は事務局に連絡してください（元のファイルは保管されています）。"
+)
+
 
 @dataclass(frozen=True)
 class ReadBatch:
@@ -77,6 +83,10 @@ def read_batch(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> Read
             )
         except SubmissionError as err:
             findings.append(_file_finding(entry.sha256, err.message_ja, err.sheet, err.cell))
+        except Exception as err:  # a reader's bug must not stop the other files: refuse this one
+            findings.append(
+                _file_finding(entry.sha256, _UNREADABLE.format(kind=type(err).__name__))
+            )
     return ReadBatch(
         shas=sorted(e.sha256 for e in entries), staged=stage_frames(plan, reads), findings=findings
     )

@@ -13,6 +13,7 @@ import io
 import random
 import re
 import struct
+import warnings
 import zipfile
 from collections.abc import Callable
 
@@ -454,3 +455,311 @@ def extra_rows_and_sheet(base: bytes) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# --- More of the same, for issue 13: every XML part, ZIP64, names inside the zip, cells ---
+
+XML_PARTS = (
+    CONTENT_TYPES,
+    "_rels/.rels",
+    WORKBOOK,
+    WORKBOOK_RELS,
+    "xl/styles.xml",
+    "docProps/core.xml",
+    "docProps/app.xml",
+    MAIN,
+    "xl/worksheets/sheet2.xml",
+    IDENTITY,
+)
+"""Every XML part of the base workbook: each gets its own external entity and laughs."""
+
+
+def _with_doctype(doctype: bytes) -> Callable[[bytes], bytes]:
+    # The part's own XML declaration stays out: the DOCTYPE must precede the root element.
+    return lambda xml: doctype + re.sub(rb"^<\?xml[^>]*\?>\s*", b"", xml)
+
+
+def xxe_in(part: str) -> Callable[[bytes], bytes]:
+    """Return a builder that puts an external entity (file:///etc/passwd) in ``part``."""
+
+    def build(base: bytes) -> bytes:
+        return edit(base, part, _with_doctype(_XXE))
+
+    build.__name__ = f"xxe_in_{_slug(part)}"
+    return build
+
+
+def laughs_in(part: str) -> Callable[[bytes], bytes]:
+    """Return a builder that declares the billion laughs in ``part``."""
+    entities = b'<!ENTITY lol0 "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (n, b"&lol%d;" % (n - 1) * 10) for n in range(1, 10)
+    )
+
+    def build(base: bytes) -> bytes:
+        return edit(
+            base, part, _with_doctype(b'<?xml version="1.0"?><!DOCTYPE x [' + entities + b"]>")
+        )
+
+    build.__name__ = f"billion_laughs_in_{_slug(part)}"
+    return build
+
+
+def _slug(part: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", part.lower()).strip("_")
+
+
+def zip64_bomb(base: bytes) -> bytes:
+    """The 60 MB whitespace sheet written with ZIP64 headers (sizes in the ZIP64 extra field)."""
+    parts = parts_of(base)
+    parts[MAIN] = _padded(parts[MAIN], BOMB_BYTES)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, content in parts.items():
+            with archive.open(name, "w", force_zip64=True) as handle:
+                handle.write(content)
+    return out.getvalue()
+
+
+def zip_slip(base: bytes) -> bytes:
+    """Members named ../../evil.xml, /etc/cron.d/x and ..\\..\\win.xml (a zip-slip attempt)."""
+    parts = parts_of(base)
+    parts["../../evil.xml"] = b"<x/>"
+    parts["/etc/cron.d/x"] = b"* * * * * root touch /tmp/pwned"
+    parts["..\\..\\win.xml"] = b"<x/>"
+    return pack(parts)
+
+
+def duplicate_members(base: bytes) -> bytes:
+    """The main sheet twice in the zip, the second copy with other values."""
+    parts = parts_of(base)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+        second = cell("I6", b"<is><t>second</t></is>", b"inlineStr")(parts[MAIN])
+        with warnings.catch_warnings():  # zipfile warns of the very duplicate made here
+            warnings.simplefilter("ignore", UserWarning)
+            archive.writestr(MAIN, second)
+    return out.getvalue()
+
+
+def zip64(base: bytes) -> bytes:
+    """The same workbook with ZIP64 headers on every member (legal, never written by Excel)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts_of(base).items():
+            info = zipfile.ZipInfo(name, (2021, 6, 1, 0, 0, 0))
+            with archive.open(info, "w", force_zip64=True) as member:
+                member.write(content)
+    return out.getvalue()
+
+
+def dimension_claims_full_sheet(base: bytes) -> bytes:
+    """Only the dimension claims A1:XFD1048576; every cell is where it was."""
+    return edit(
+        base,
+        MAIN,
+        lambda xml: sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml),
+    )
+
+
+def million_tiny_cells(base: bytes) -> bytes:
+    """A million cells holding the number 1 each, within A1:BL5000, in the main sheet."""
+    columns = [f"{'A' if n >= 26 else ''}{chr(65 + n % 26)}".encode() for n in range(50)]
+    rows = b"".join(
+        b'<row r="%d">' % r
+        + b"".join(b'<c r="%s%d"><v>1</v></c>' % (c, r) for c in columns)
+        + b"</row>"
+        for r in range(9, 4000)
+    )
+    return edit(
+        base, MAIN, lambda xml: sub(rb"</sheetData>", rows * 5 + b"</sheetData>", xml), level=1
+    )
+
+
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def shared_string_out_of_range(base: bytes) -> bytes:
+    """An input cell pointing at shared string 999999 of a table holding one."""
+    parts = parts_of(base)
+    add_part(
+        parts,
+        "xl/sharedStrings.xml",
+        _SST + b' count="1"><si><t>a</t></si></sst>',
+        _SST_TYPE,
+        "sharedStrings",
+    )
+    parts[MAIN] = cell("I6", b"<v>999999</v>", b"s")(parts[MAIN])
+    return pack(parts)
+
+
+def shared_strings_count_lies(base: bytes) -> bytes:
+    """A shared-string table claiming two billion strings (a reader that preallocates dies)."""
+    parts = parts_of(base)
+    add_part(
+        parts,
+        "xl/sharedStrings.xml",
+        _SST + b' count="2000000000" uniqueCount="2000000000"><si><t>a</t></si></sst>',
+        _SST_TYPE,
+        "sharedStrings",
+    )
+    parts[MAIN] = cell("I6", b"<v>0</v>", b"s")(parts[MAIN])
+    return pack(parts)
+
+
+def shared_strings_flood(base: bytes) -> bytes:
+    """300,000 shared strings, none used (calamine loads them all up front)."""
+    parts = parts_of(base)
+    strings = b"<si><t>x</t></si>" * 300_000
+    add_part(
+        parts, "xl/sharedStrings.xml", _SST + b">" + strings + b"</sst>", _SST_TYPE, "sharedStrings"
+    )
+    return pack(parts)
+
+
+def dde_formula(base: bytes) -> bytes:
+    """A DDE formula in an input cell (=cmd|' /C calc'!A0), its cached value a harmless text."""
+    return edit(base, MAIN, cell("K6", b"<f>cmd|' /C calc'!A0</f><v>A</v>", b"str"))
+
+
+def dde_link(base: bytes) -> bytes:
+    """A DDE link part (externalLink with ddeLink), as a copy from a DDE-fed sheet leaves."""
+    parts = parts_of(base)
+    add_part(
+        parts,
+        "xl/externalLinks/externalLink1.xml",
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<ddeLink ddeService="cmd" ddeTopic="/C calc"/></externalLink>',
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml",
+        "externalLink",
+    )
+    return pack(parts)
+
+
+def file_hyperlink(base: bytes) -> bytes:
+    """A hyperlink on an input cell to file:///etc/passwd (a relationship nobody follows)."""
+    parts = parts_of(base)
+    parts["xl/worksheets/_rels/sheet1.xml.rels"] = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rIdH1" Type="' + _RELS.encode() + b'/hyperlink"'
+        b' Target="file:///etc/passwd" TargetMode="External"/></Relationships>'
+    )
+    parts[MAIN] = sub(
+        rb"</sheetData>",
+        b'</sheetData><hyperlinks><hyperlink ref="I6" r:id="rIdH1" xmlns:r="'
+        + _RELS.encode()
+        + b'"/></hyperlinks>',
+        parts[MAIN],
+    )
+    return pack(parts)
+
+
+def date1904(base: bytes) -> bytes:
+    """The workbook switched to the 1904 date system (old Mac Excel)."""
+
+    def switch(xml: bytes) -> bytes:
+        if b"<workbookPr" in xml:
+            return sub(rb"<workbookPr", b'<workbookPr date1904="1"', xml)
+        return sub(rb"(<workbook[^>]*>)", rb'\1<workbookPr date1904="1"/>', xml)
+
+    return edit(base, WORKBOOK, switch)
+
+
+def error_cells(base: bytes) -> bytes:
+    """Error values (#DIV/0!, #N/A, #REF!) in input cells, typed t="e" as Excel writes them."""
+    changes = [
+        cell("I6", b"<v>#DIV/0!</v>", b"e"),
+        cell("K6", b"<v>#N/A</v>", b"e"),
+        cell("L7", b"<v>#REF!</v>", b"e"),
+    ]
+
+    def apply(xml: bytes) -> bytes:
+        for change in changes:
+            xml = change(xml)
+        return xml
+
+    return edit(base, MAIN, apply)
+
+
+def indicators_hidden(base: bytes) -> bytes:
+    """The indicator sheet hidden."""
+    return edit(
+        base,
+        WORKBOOK,
+        lambda xml: sub(
+            rb'(<sheet [^>]*name="\xe6\x8c\x87\xe6\xa8\x99"[^>]*state=")[^"]*', rb"\g<1>hidden", xml
+        ),
+    )
+
+
+def merged_header(base: bytes) -> bytes:
+    """Header cells A5:B5 of the main sheet merged."""
+    return edit(
+        base,
+        MAIN,
+        lambda xml: sub(
+            rb"<dataValidations",
+            b'<mergeCells count="1"><mergeCell ref="A5:B5"/></mergeCells><dataValidations',
+            xml,
+        ),
+    )
+
+
+def long_cell(base: bytes) -> bytes:
+    """40,000 characters in a text input cell (Excel itself stops at 32,767)."""
+    return edit(
+        base, MAIN, cell("I6", b"<is><t>" + "長".encode() * 40_000 + b"</t></is>", b"inlineStr")
+    )
+
+
+def rare_kanji(base: bytes) -> bytes:
+    """Characters beyond the BMP and 異体字 in a text (𠮷野家, 𩸽, 髙, 﨑, 葛󠄀)."""
+    text = "𠮷野家の𩸽、髙橋﨑、葛󠄀飾の記入".encode()
+    return edit(base, MAIN, cell("I6", b"<is><t>" + text + b"</t></is>", b"inlineStr"))
+
+
+def encrypted_member(base: bytes) -> bytes:
+    """The main sheet's entry flagged as encrypted (ZipCrypto), as a password tool leaves it."""
+    data = bytearray(pack(parts_of(base)))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(MAIN)
+    struct.pack_into("<H", data, info.header_offset + 6, info.flag_bits | 0x1)
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + length] == MAIN.encode():
+            struct.pack_into("<H", data, at + 8, info.flag_bits | 0x1)
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
+
+
+def styles_count_lies(base: bytes) -> bytes:
+    """A style table claiming two billion cell formats."""
+    return edit(
+        base,
+        "xl/styles.xml",
+        lambda xml: sub(rb'<cellXfs count="\d+"', b'<cellXfs count="2000000000"', xml),
+    )
+
+
+def xls_biff_renamed(base: bytes) -> bytes:
+    """An old BIFF5 .xls stream without the OLE wrapper, renamed to .xlsx."""
+    return b"\x09\x08\x08\x00\x00\x05\x05\x00" + bytes(200)
+
+
+def html_renamed(base: bytes) -> bytes:
+    """A web page saved "as Excel" (HTML with an .xlsx name), as some systems export."""
+    return "<html><body><table><tr><td>事業ID</td></tr></table></body></html>".encode()
+
+
+def numbers_overflow(base: bytes) -> bytes:
+    """Numbers that overflow or are not numbers (1e999, NaN, -0) in input cells."""
+    changes = [cell("K6", b"<v>1e999</v>"), cell("K7", b"<v>NaN</v>"), cell("K8", b"<v>-0</v>")]
+
+    def apply(xml: bytes) -> bytes:
+        for change in changes:
+            xml = change(xml)
+        return xml
+
+    return edit(base, MAIN, apply)
