@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import unicodedata
 import zipfile
@@ -294,6 +295,23 @@ def test_no_file_stops_the_others(prefect_server: None, minami: Plan, intake: In
     assert len(feedback) == len(rejected_read) + sum(
         1 for e in ledger.entries if e.status in TAKEN and e.warnings
     )
+
+    # The Prefect UI's tables and findings of this run list the odd names as shown above.
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+    shown = {a.key: str(a.data) for a in artifacts}
+    assert {f"files-{YEAR}", f"findings-{YEAR}", f"status-{YEAR}"} <= set(shown)
+    files_table = json.loads(shown[f"files-{YEAR}"])
+    listed = {row["ファイル"] for row in files_table}
+    assert {"報告<U+202E>xslx.exe", "𠮷野髙﨑😀.xlsx", "a<U+0001>b<U+001F>.xlsx"} <= listed
+    for text in shown.values():
+        assert not _hidden(text.replace("\n", "")), text  # lines of Markdown, and names
 
     before = _snapshot(intake.storage)
     again = collect_submissions(YEAR, PRESET, intake.workspace, settle_seconds=0, return_state=True)
