@@ -18,16 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tasks.errors import StorageError
+from tasks.intake_files import is_system_file, list_stable, read_unchanged
 from tasks.names import display_name, exact_name_hex, ledger_text, name_bytes
 from tasks.plan import Plan
-from tasks.storage import Storage, StoredObject, check_key
+from tasks.storage import Storage, StoredObject
 
 Status = Literal["pending", "accepted", "rejected", "superseded", "duplicate"]
 
@@ -111,19 +110,6 @@ def save_ledger(storage: Storage, ledger: Ledger) -> None:
     storage.write_bytes(ledger_key(ledger.fiscal_year), payload.encode("utf-8"))
 
 
-def list_stable(
-    storage: Storage, prefix: str, settle_seconds: float
-) -> tuple[list[StoredObject], list[str]]:
-    """Return the objects whose size and time did not change between two looks, and the rest."""
-    first = {o.key: o for o in storage.list(prefix)}
-    if settle_seconds > 0:
-        time.sleep(settle_seconds)
-    second = storage.list(prefix)
-    stable = [o for o in second if first.get(o.key) == o]
-    changing = sorted({o.key for o in second} - {o.key for o in stable})
-    return stable, changing
-
-
 def collect_new_files(
     storage: Storage,
     plan: Plan,
@@ -151,8 +137,8 @@ def collect_new_files(
     # folder's file waits until the first is decided, for the next run.
     undecided = {e.sha256 for e in ledger.entries if e.status == "pending"}
     stable, waiting = list_stable(storage, f"intake/{fiscal_year}", settle_seconds)
-    stable = [o for o in stable if not _is_system_file(o.key)]
-    waiting = [k for k in waiting if not _is_system_file(k)]
+    stable = [o for o in stable if not is_system_file(o.key)]
+    waiting = [k for k in waiting if not is_system_file(k)]
     taken: list[LedgerEntry] = []
     duplicates: list[LedgerEntry] = []
     unreadable: list[LedgerEntry] = []
@@ -161,7 +147,7 @@ def collect_new_files(
     # bounded however many files arrived).
     for start in range(0, len(candidates), _READ_CHUNK_FILES):
         chunk = candidates[start : start + _READ_CHUNK_FILES]
-        unchanged, replaced, refused = _read_unchanged(storage, fiscal_year, chunk)
+        unchanged, replaced, refused = read_unchanged(storage, fiscal_year, chunk)
         waiting += replaced
         for stored, reason in refused:
             unreadable.append(
@@ -233,79 +219,6 @@ def _unreadable_id(stored: StoredObject) -> str:
 
 _READ_CHUNK_FILES = 500
 """New intake files read, then checked against a fresh listing, at a time."""
-
-
-def _read_unchanged(
-    storage: Storage, fiscal_year: int, candidates: list[StoredObject]
-) -> tuple[list[tuple[StoredObject, bytes]], list[str], list[tuple[StoredObject, str]]]:
-    """Read the candidates; return those still as listed after reading, the others' keys, and
-    the files that can never be read, each with its reason in Japanese.
-
-    A file can be replaced after the two looks, while it is read (a department saving over
-    it): bytes that do not match the listing, or a listing that changed, are not taken. A
-    file that vanished waits; one the storage refuses (its name, its permissions) is refused
-    alone; any other failure to read is the storage's and fails the step (it is retried).
-    """
-    read: list[tuple[StoredObject, bytes]] = []
-    failed: list[tuple[StoredObject, StorageError]] = []
-    for stored in candidates:
-        try:
-            read.append((stored, storage.read_bytes(stored.key)))
-        except StorageError as read_error:
-            failed.append((stored, read_error))
-    if not read and not failed:
-        return [], [], []
-    after = {o.key: o for o in storage.list(f"intake/{fiscal_year}")}
-    unchanged = [(o, data) for o, data in read if after.get(o.key) == o and len(data) == o.size]
-    kept = {o.key for o, _ in unchanged}
-    replaced = [o.key for o, _ in read if o.key not in kept]
-    refused = []
-    for stored, error in failed:
-        if after.get(stored.key) != stored:
-            replaced.append(stored.key)
-            continue
-        reason = _unreadable_reason(stored.key, error)
-        if reason is None:
-            raise error
-        refused.append((stored, reason))
-    return unchanged, replaced, refused
-
-
-def _unreadable_reason(key: str, err: StorageError) -> str | None:
-    """Return why a listed file can never be read, in Japanese, or None if it may pass."""
-    name = display_name(key.rsplit("/", 1)[-1])
-    try:
-        check_key(key)
-    except StorageError:
-        return (
-            f"「{name}」はファイル名に「\\」が含まれているため読み取れません。"
-            "「\\」を使わない名前に変えて、自部署のフォルダに提出し直してください。"
-        )
-    cause = err.__cause__
-    code = getattr(cause, "response", {}).get("Error", {}).get("Code")
-    if isinstance(cause, PermissionError) or code == "AccessDenied":
-        return (
-            f"「{name}」を読み取る権限がありません。事務局は共有フォルダ（バケット）の"
-            "アクセス権を確かめてください。部署は保存し直して提出し直してください。"
-        )
-    return None
-
-
-_SYSTEM_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"}
-_SYSTEM_FOLDERS = {"__macosx", "$recycle.bin", "system volume information"}
-
-
-def _is_system_file(key: str) -> bool:
-    """Return whether a key is an editor's lock file or an OS file, not a submission."""
-    *folders, name = key.rsplit("/")
-    # Excel keeps "~$name.xlsx" while a workbook is open; Finder and Explorer leave the rest.
-    # A copy from an NTFS share can bring a file's alternate stream as "name:Zone.Identifier".
-    return (
-        name.startswith(("~$", "."))
-        or name.lower() in _SYSTEM_NAMES
-        or name.endswith(":Zone.Identifier")
-        or any(folder.lower() in _SYSTEM_FOLDERS for folder in folders)
-    )
 
 
 def _department_folder(stored: StoredObject, fiscal_year: int) -> str | None:
