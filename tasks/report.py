@@ -224,6 +224,9 @@ def _graded_departments(
     group has no grade of its own and shows none.
     """
     grade_key = plan.submission.grade_key
+    if parts:  # in the plan's order of the initiative's departments, as the seed lists them
+        order = plan.initiative(str(parts[0]["initiative_id"])).departments
+        parts = sorted(parts, key=lambda p: order.index(str(p["department_id"])))
     if not submitted:
         return {"grade_shared": "未提出", "departments_graded": _names(parts)}
     grades = {str(p["department_name"]): _text(p.get(grade_key)) for p in submitted}

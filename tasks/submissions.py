@@ -145,6 +145,7 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
     for finding in batch.findings:
         by_sha.setdefault(finding.sha256, []).append(finding)
     checked_shas = {e.sha256 for e in checked}
+    row_counts = _row_counts(batch.main)
     entries = []
     for entry in ledger.entries:
         if entry.sha256 in checked_shas and entry.status == "pending":
@@ -156,6 +157,7 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
                     "first_error": _describe(blocking[0]) if blocking else None,
                     "blocking": len(blocking),
                     "warnings": len(found) - len(blocking),
+                    "row_states": row_counts.get(entry.sha256, {}),
                 }
             )
         entries.append(entry)
@@ -170,6 +172,16 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
         for i, e in enumerate(entries)
     ]
     return ledger.model_copy(update={"entries": entries})
+
+
+def _row_counts(main: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Return each file's rows by state, worst first (要修正, 注意, 問題なし)."""
+    if main.empty or ROW_STATE not in main:
+        return {}
+    counts: dict[str, dict[str, int]] = {}
+    for sha, state in zip(main["sha256"], main[ROW_STATE], strict=True):
+        counts.setdefault(str(sha), dict.fromkeys(ROW_STATE_JA.values(), 0))[str(state)] += 1
+    return counts
 
 
 def _file_finding(

@@ -306,7 +306,8 @@ def validate_frame(
                     found=found,
                     expected=str(meta.get("expected_ja", "")),
                     rule=config.type,
-                    initiative_id=None if initiative is None or pd.isna(initiative)
+                    initiative_id=None
+                    if initiative is None or pd.isna(initiative)
                     else str(initiative),
                 )
             )
