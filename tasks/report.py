@@ -15,7 +15,8 @@ it. The context (all plain dicts, lists, strings and numbers):
   ``rows_by_id`` the same rows by initiative id (for indicator tables);
 - a row: ``no``, ``id``, ``name``, ``plain_name``, ``summary``, ``final_goal``,
   ``departments``, ``previous``, every field key, ``grade_shared`` and
-  ``departments_graded`` (北本市: one grade per row, or a grade after each department's name), ``implied_grade``, ``achievement``,
+  ``departments_graded`` (北本市: one grade per row, or a grade after each department's
+  name), ``implied_grade``, ``achievement``,
   ``check`` (※ where the department's grade differs from what the numbers imply),
   ``warned`` (△ where the department's file passed with warnings, see its 差戻し票),
   ``goal_marks``, ``goal_title`` (the top goal where first listed), ``indicators``;

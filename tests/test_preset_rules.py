@@ -21,6 +21,7 @@ from tasks.intake import load_ledger
 from tasks.merge import load_consolidated
 from tasks.plan import Plan, load_plan
 from tasks.render_docx import docx_text
+from tasks.status import build_status_rows
 from tasks.steps import (
     CollectionSummary,
     check_pending,
@@ -28,7 +29,6 @@ from tasks.steps import (
     render_shiryo,
     take_intake,
 )
-from tasks.status import build_status_rows
 from tasks.storage import open_storage
 from tasks.workbook import GROUP_GRADED, submission_filename
 from tests.seed_typing import Values, kitamoto_values, type_workbook
@@ -208,7 +208,7 @@ SEED_RUNS = [
 def test_the_seed_values_are_accepted_and_printed(
     preset: str, departments: list[str], tmp_path: Path
 ) -> None:
-    """It accepts each department's printed values (blanks the seed has included) and prints them."""
+    """It accepts each department's printed values (the seed's blanks too) and prints them."""
     plan = load_plan(preset)
     seed_history(open_storage(str(tmp_path)), plan, load_demo(preset))  # the seed's earlier years
     typed = {d: _demo_values(preset, d) for d in departments}
