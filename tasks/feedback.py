@@ -15,6 +15,7 @@ from tasks.intake import LedgerEntry
 from tasks.names import safe_stem
 from tasks.ooxml import normalise_package
 from tasks.plan import Plan
+from tasks.submissions import row_state
 from tasks.validate import Finding
 
 _HEADERS = ["No.", "区分", "シート", "セル", "入力されていた値", "内容と直し方", "正しい入力"]
@@ -41,10 +42,14 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
         if blocking
         else "受け付けました。下の「注意」を次回の入力の参考にしてください。"
     )
+    states = row_states(plan, entry, findings)
+    counts = {s: sum(1 for r in states if r[2] == s) for s in ("要修正", "注意", "問題なし")}
     lines = [
         f"{plan.municipality} {plan.fiscal_year.current}年度 提出内容の確認結果（差戻し票）",
         f"部署: {department}　ファイル: {entry.original_name}　受付: {entry.received_at}",
         verdict,
+        f"行ごとの状況（シート「{_ROWS_SHEET}」）: 全 {len(states)} 行のうち "
+        + "・".join(f"{s} {n} 行" for s, n in counts.items()),
     ]
     header_row = len(lines) + 2
     for col, width in enumerate(_WIDTHS, start=1):
@@ -70,9 +75,42 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
             finding.expected,
         ]
         sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
+    _write_row_states(workbook, plan, states)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return normalise_package(buffer.getvalue())
+
+
+_ROWS_SHEET = "行ごとの状況"
+_ROW_HEADERS = ["事業ID", "事業名", "状況", "指摘の数"]
+
+
+def row_states(
+    plan: Plan, entry: LedgerEntry, findings: list[Finding]
+) -> list[tuple[str, str, str, int]]:
+    """Return (事業ID, 事業名, 状況, 指摘の数) for every row the department was asked for.
+
+    A blocking finding on one row leaves the others visible: each row shows its own state.
+    """
+    if entry.department_id is None:
+        return []
+    rows = []
+    for initiative in plan.initiatives_of(entry.department_id):
+        own = [f for f in findings if f.initiative_id == initiative.id]
+        rows.append((initiative.id, initiative.name, row_state(own), len(own)))
+    return rows
+
+
+def _write_row_states(
+    workbook: Workbook, plan: Plan, states: list[tuple[str, str, str, int]]
+) -> None:
+    sheet = workbook.create_sheet(_ROWS_SHEET)
+    for col, width in enumerate([10, 50, 10, 10], start=1):
+        sheet.column_dimensions[chr(64 + col)].width = width
+    sheet.append([_cell(sheet, f"{plan.initiative_label}ごとの確認結果", font=_TITLE)])
+    sheet.append([_cell(sheet, h, font=_BOLD, fill=_HEADER_FILL) for h in _ROW_HEADERS])
+    for values in states:
+        sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
 
 
 _TITLE = Font(bold=True, size=14)

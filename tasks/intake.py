@@ -64,6 +64,8 @@ class LedgerEntry(BaseModel):
     first_error: str | None = None
     blocking: int = 0
     warnings: int = 0
+    row_states: dict[str, int] = {}
+    """Rows of the file by state (要修正, 注意, 問題なし), so one bad row hides no other."""
 
 
 class Ledger(BaseModel):

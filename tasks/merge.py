@@ -107,6 +107,8 @@ def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFr
             }
             for key in fields:
                 row[key] = _text(found.get(key)) if found is not None else None
+            # 要修正 / 注意 / 問題なし as validated: the 資料 marks △ on the rows with a 注意.
+            row["row_state"] = _text(found.get("row_state")) if found is not None else None
             rows.append(row)
     consolidated = pd.DataFrame(rows).sort_values(KEY, ignore_index=True)
     indicators = with_achievement(

@@ -106,6 +106,9 @@ class Initiative(_Model):
     """The plan's goal for the initiative in words (計画最終年度までの目標, 3年後の目標値)."""
     status: Literal["active", "ended"] = "active"
     """``ended``: kept in the plan for its history, no longer asked for or expected."""
+    grade_group: Slug | None = None
+    """Initiatives sharing a group id are graded once (グループで評価): in each department's
+    workbook the group's first row takes the grade, the others show （グループで評価）."""
 
     def indicators_of(self, department_id: str) -> list[Indicator]:
         """Return the indicators this department reports for the initiative."""
@@ -183,6 +186,8 @@ class ReportProfile(_Model):
     xlsx_template: str
     suite: str
     """Name of the expectation suite in ``expectations/`` (without ``.json``)."""
+    indicator_suite: str = "indicators"
+    """Suite for the indicator sheet (指標), so that a preset can set its own severities."""
 
 
 _Identified = TypeVar("_Identified", "Department", "Initiative")

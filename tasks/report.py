@@ -14,7 +14,9 @@ it. The context (all plain dicts, lists, strings and numbers):
 - ``initiatives``: each initiative once, in plan order, with ``goal_marks`` (○ per top goal);
   ``rows_by_id`` the same rows by initiative id (for indicator tables);
 - a row: ``no``, ``id``, ``name``, ``plain_name``, ``summary``, ``final_goal``,
-  ``departments``, ``previous``, every field key, ``implied_grade``, ``achievement``,
+  ``departments``, ``previous``, every field key, ``grade_shared`` and
+  ``departments_graded`` (北本市: one grade per row, or a grade after each department's
+  name), ``implied_grade``, ``achievement``,
   ``check`` (※ where the department's grade differs from what the numbers imply),
   ``warned`` (△ where the department's file passed with warnings, see its 差戻し票),
   ``goal_marks``, ``goal_title`` (the top goal where first listed), ``indicators``;
@@ -69,7 +71,7 @@ def build_report_context(
         initiative = plan.initiative(initiative_id)
         row = _row(plan, parts_of.get(initiative_id, []))
         parts = parts_of.get(initiative_id, [])
-        row["warned"] = "△" if any(p.get("sha256") in warned for p in parts) else ""
+        row["warned"] = "△" if any(_warned(p, warned) for p in parts) else ""
         if initiative.status == "ended":
             row[plan.submission.grade_key] = "（事業終了）"
         row.update(
@@ -194,6 +196,7 @@ def _row(plan: Plan, parts: list[dict[str, Any]]) -> dict[str, Any]:
     row["grades"] = [str(p[grade_key]) for p in submitted if _text(p.get(grade_key))]
     if not submitted:
         row[grade_key] = "未提出"
+    row.update(_graded_departments(plan, parts, submitted))
     row["previous"] = row.pop("previous_result_text")
     implied = [_text(p.get("implied_grade")) for p in parts]
     row["implied_grade"] = "／".join(dict.fromkeys(g for g in implied if g))
@@ -201,6 +204,42 @@ def _row(plan: Plan, parts: list[dict[str, Any]]) -> dict[str, Any]:
     row["achievement"] = "／".join(f"{r:.0%}" for r in rates if _number(r) is not None)
     row["check"] = "※" if any(p.get("grade_disagrees") is True for p in parts) else ""
     return row
+
+
+def _warned(part: dict[str, Any], warned_files: set[str]) -> bool:
+    """Return whether a department's part of a row passed with a 注意 (△ in the 資料)."""
+    state = _text(part.get("row_state"))
+    if state:  # rows checked since row states were kept: the row's own findings
+        return state == "注意"
+    return part.get("sha256") in warned_files
+
+
+def _graded_departments(
+    plan: Plan, parts: list[dict[str, Any]], submitted: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Return ``grade_shared`` and ``departments_graded``, the way 北本市 prints a row.
+
+    When the departments of a row agree (or one reports), the grade stands in the grade
+    column once and 事業主体 lists the names; when they differ the grade column is empty and
+    each name carries its own grade (共生福祉課B 市長公室B 社協A). A row graded with its
+    group has no grade of its own and shows none.
+    """
+    grade_key = plan.submission.grade_key
+    if parts:  # in the plan's order of the initiative's departments, as the seed lists them
+        order = plan.initiative(str(parts[0]["initiative_id"])).departments
+        parts = sorted(parts, key=lambda p: order.index(str(p["department_id"])))
+    if not submitted:
+        return {"grade_shared": "未提出", "departments_graded": _names(parts)}
+    grades = {str(p["department_name"]): _text(p.get(grade_key)) for p in submitted}
+    if len({g for g in grades.values() if g}) <= 1:
+        shared = next((g for g in grades.values() if g), "")
+        return {"grade_shared": shared, "departments_graded": _names(parts)}
+    lines = [f"{name}{grades.get(name, '')}" for name in _names(parts).split("\n")]
+    return {"grade_shared": "", "departments_graded": "\n".join(lines)}
+
+
+def _names(parts: list[dict[str, Any]]) -> str:
+    return "\n".join(str(p["department_name"]) for p in parts)
 
 
 def _missing_departments(plan: Plan, ledger: Ledger) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from tasks.intake import STATUS_JA, Ledger, LedgerEntry
 from tasks.names import display_name
 from tasks.plan import Plan
 
-STATUS_COLUMNS = ["部署", "状況", "最終受付", "ファイル", "要修正", "注意", "期限"]
+STATUS_COLUMNS = ["部署", "状況", "最終受付", "ファイル", "要修正", "注意", "行の状況", "期限"]
 
 
 def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[str, str]]:
@@ -44,6 +44,7 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
                 "ファイル": latest.original_name if latest else "",
                 "要修正": str(latest.blocking) if latest else "",
                 "注意": str(latest.warnings) if latest else "",
+                "行の状況": _row_states(latest),
                 "期限": ("期限超過" if late else "期限内") if deadline else "",
             }
         )
@@ -57,6 +58,7 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
                 "ファイル": display_name(entry.source_key),
                 "要修正": str(entry.blocking),
                 "注意": str(entry.warnings),
+                "行の状況": _row_states(entry),
                 "期限": "",
             }
         )
@@ -71,6 +73,14 @@ def format_status_table(rows: list[dict[str, str]]) -> str:
 
 
 _JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def _row_states(entry: LedgerEntry | None) -> str:
+    """Return a file's rows by state, e.g. ``要修正 1・注意 20・問題なし 7``."""
+    if entry is None or not entry.row_states:
+        return ""
+    states = ("要修正", "注意", "問題なし")
+    return "・".join(f"{state} {entry.row_states.get(state, 0)}" for state in states)
 
 
 def _japan_time(received_at: str) -> str:

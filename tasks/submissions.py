@@ -17,7 +17,6 @@ from tasks.read import ReadSubmission, read_submission
 from tasks.storage import Storage
 from tasks.validate import (
     IDENTITY_SUITE,
-    INDICATOR_SUITE,
     CellLocator,
     Finding,
     StagedBatch,
@@ -101,14 +100,45 @@ def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
     for frame, suite in (
         (staged.identity, IDENTITY_SUITE),
         (staged.main, plan.report.suite),
-        (staged.indicators, INDICATOR_SUITE),
+        (staged.indicators, plan.report.indicator_suite),
     ):
         findings += validate_frame(frame, load_suite_spec(suite), parameters, cells)
     findings = dedupe_findings(findings)
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(
-        main=staged.main, indicators=staged.indicators, findings=findings, rejected=rejected
+        main=with_row_states(staged.main, findings),
+        indicators=staged.indicators,
+        findings=findings,
+        rejected=rejected,
     )
+
+
+ROW_STATE = "row_state"
+"""Staged column: 要修正, 注意 or 問題なし for the row (its own findings and its indicators')."""
+ROW_STATE_JA = {"critical": "要修正", "warning": "注意", None: "問題なし"}
+
+
+def row_state(findings: list[Finding]) -> str:
+    """Return a row's state from its findings: the worst severity, in Japanese."""
+    severities = {f.severity for f in findings}
+    worst = "critical" if "critical" in severities else "warning" if severities else None
+    return ROW_STATE_JA[worst]
+
+
+def with_row_states(main: pd.DataFrame, findings: list[Finding]) -> pd.DataFrame:
+    """Return the main rows with each row's state, so the dataset can mark △ per row."""
+    if main.empty:
+        return main
+    by_row: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.initiative_id is not None:
+            by_row.setdefault((finding.sha256, finding.initiative_id), []).append(finding)
+    frame = main.copy()
+    frame[ROW_STATE] = [
+        row_state(by_row.get((str(sha), str(initiative)), []))
+        for sha, initiative in zip(frame["sha256"], frame["initiative_id"], strict=True)
+    ]
+    return frame
 
 
 def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> CheckedBatch:
@@ -125,6 +155,7 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
     for finding in batch.findings:
         by_sha.setdefault(finding.sha256, []).append(finding)
     checked_shas = {e.sha256 for e in checked}
+    row_counts = _row_counts(batch.main)
     entries = []
     for entry in ledger.entries:
         if entry.sha256 in checked_shas and entry.status == "pending":
@@ -136,6 +167,7 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
                     "first_error": _describe(blocking[0]) if blocking else None,
                     "blocking": len(blocking),
                     "warnings": len(found) - len(blocking),
+                    "row_states": row_counts.get(entry.sha256, {}),
                 }
             )
         entries.append(entry)
@@ -150,6 +182,16 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
         for i, e in enumerate(entries)
     ]
     return ledger.model_copy(update={"entries": entries})
+
+
+def _row_counts(main: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Return each file's rows by state, worst first (要修正, 注意, 問題なし)."""
+    if main.empty or ROW_STATE not in main:
+        return {}
+    counts: dict[str, dict[str, int]] = {}
+    for sha, state in zip(main["sha256"], main[ROW_STATE], strict=True):
+        counts.setdefault(str(sha), dict.fromkeys(ROW_STATE_JA.values(), 0))[str(state)] += 1
+    return counts
 
 
 def _file_finding(

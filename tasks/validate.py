@@ -23,7 +23,7 @@ from tasks.gx_context import RECORD_ID, run_suite
 from tasks.normalise import normalise_grade, parse_numbers
 from tasks.plan import REPO_ROOT, Plan, plan_hash
 from tasks.read import ReadSubmission
-from tasks.workbook import IDENTITY_SHEET
+from tasks.workbook import GROUP_GRADED, IDENTITY_SHEET, group_graded_rows
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 INDICATOR_SUITE = "indicators"
@@ -43,9 +43,23 @@ class Finding:
     found: str | None
     expected: str
     rule: str
+    initiative_id: str | None = None
+    """The row's initiative (事業ID) for a finding on a table row; ``None`` for the file."""
 
 
-FINDING_COLUMNS = ["sha256", "sheet", "cell", "severity", "message", "found", "expected", "rule"]
+FINDING_COLUMNS = [
+    "sha256",
+    "sheet",
+    "cell",
+    "severity",
+    "message",
+    "found",
+    "expected",
+    "rule",
+    "initiative_id",
+]
+GRADE_OR_GROUP = "grade_or_group"
+"""Staged column: the row's grade, or （グループで評価） on a row graded with its group."""
 
 
 def load_suite_spec(name: str, directory: Path | None = None) -> dict[str, Any]:
@@ -86,6 +100,7 @@ _DERIVED_FROM = {
     "actual_normalised": "actual",
     "actual_status": "actual",
     "initiative_key": "initiative_id",
+    GRADE_OR_GROUP: "grade",
     "indicator_key": "indicator_id",
 }
 
@@ -124,6 +139,7 @@ def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
         grades = main[grade_key] if grade_key in main else pd.Series(None, index=main.index)
         main[f"{grade_key}_raw"] = grades
         main[grade_key] = [normalise_grade(g if isinstance(g, str) else None) for g in grades]
+        main = _with_group_grades(plan, main, grade_key)
         main["initiative_key"] = main["department_id"] + "/" + main["initiative_id"].fillna("None")
     indicators = _with_parsed_actuals(pd.DataFrame(indicator_rows))
     return StagedBatch(
@@ -132,6 +148,31 @@ def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
         indicators=indicators,
         cells=pd.DataFrame(cells, columns=_CELL_COLUMNS),
     )
+
+
+def _with_group_grades(plan: Plan, main: pd.DataFrame, grade_key: str) -> pd.DataFrame:
+    """Blank the （グループで評価） grade of grouped rows and add ``grade_or_group``.
+
+    A row graded with its group carries no grade of its own (the group's first row has it);
+    ``grade_or_group`` is what a "grade present" rule checks: the grade, or the group mark.
+    """
+    grouped: dict[str, set[str]] = {}
+    for department_id in main["department_id"].dropna().unique():
+        if str(department_id) in {d.id for d in plan.departments}:
+            grouped[str(department_id)] = set(group_graded_rows(plan, str(department_id)))
+    member = [
+        str(initiative) in grouped.get(str(department), set())
+        and (not isinstance(raw, str) or raw.strip() in ("", GROUP_GRADED))
+        for department, initiative, raw in zip(
+            main["department_id"], main["initiative_id"], main[f"{grade_key}_raw"], strict=True
+        )
+    ]
+    frame = main.copy()
+    frame[grade_key] = [None if m else g for m, g in zip(member, frame[grade_key], strict=True)]
+    frame[GRADE_OR_GROUP] = [
+        GROUP_GRADED if m else g for m, g in zip(member, frame[grade_key], strict=True)
+    ]
+    return frame
 
 
 def _with_parsed_actuals(frame: pd.DataFrame) -> pd.DataFrame:
@@ -254,6 +295,7 @@ def validate_frame(
             cell = cells.locate(str(row["sha256"]), sheet, int(str(row["row"])), column)
             found = None if found_value is None or pd.isna(found_value) else str(found_value)
             message = str(meta.get("message_ja", config.type))
+            initiative = row["initiative_id"] if "initiative_id" in by_id.columns else None
             findings.append(
                 Finding(
                     sha256=str(row["sha256"]),
@@ -264,6 +306,9 @@ def validate_frame(
                     found=found,
                     expected=str(meta.get("expected_ja", "")),
                     rule=config.type,
+                    initiative_id=None
+                    if initiative is None or pd.isna(initiative)
+                    else str(initiative),
                 )
             )
     return dedupe_findings(findings)

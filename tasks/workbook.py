@@ -39,11 +39,14 @@ INDICATOR_ID_HEADER = "指標ID"
 INDICATOR_INPUT_HEADER = "{year}年度実績"
 INDICATOR_NOTE_HEADER = "備考"
 HEADER_ROW = 5
+GROUP_GRADED = "（グループで評価）"
+"""Shown in the grade cell of a row graded once with its group (the group's first row)."""
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+_GROUPED_FILL = PatternFill("solid", fgColor="EDEDED")
 _FONT = Font(name="ＭＳ ゴシック", size=10)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
@@ -79,6 +82,24 @@ def field_label(plan: Plan, label: str) -> str:
         previous_wareki=wareki_label(previous),
         next_wareki=wareki_label(year + 1),
     )
+
+
+def group_graded_rows(plan: Plan, department_id: str) -> dict[str, str]:
+    """Return the department's rows graded with their group: initiative id → the group's first.
+
+    A group (``grade_group`` in the plan) takes one grade, on its first row in the workbook.
+    """
+    leads: dict[str, str] = {}
+    members: dict[str, str] = {}
+    for initiative in plan.initiatives_of(department_id):
+        group = initiative.grade_group
+        if group is None:
+            continue
+        if group in leads:
+            members[initiative.id] = leads[group]
+        else:
+            leads[group] = initiative.id
+    return members
 
 
 def structure_headers(plan: Plan) -> list[str]:
@@ -155,6 +176,8 @@ def _write_main_sheet(
     paths = {p.initiative.id: p.goal_path for p in plan.placements() if not p.is_repost}
     first_input_col = len(structure_headers(plan)) + 1
     initiatives = plan.initiatives_of(department_id)
+    grouped = group_graded_rows(plan, department_id)
+    grade_col = first_input_col + [f.key for f in fields].index(plan.submission.grade_key)
     for offset, initiative in enumerate(initiatives):
         row = HEADER_ROW + 1 + offset
         goal_titles = [g.title for g in paths[initiative.id]]
@@ -176,9 +199,11 @@ def _write_main_sheet(
             cell = sheet.cell(row=row, column=col)
             cell.fill, cell.border, cell.font, cell.alignment = _INPUT_FILL, _BORDER, _FONT, _WRAP
             cell.protection = Protection(locked=False)
+        if initiative.id in grouped:
+            cell = sheet.cell(row=row, column=grade_col, value=GROUP_GRADED)
+            cell.fill, cell.protection = _GROUPED_FILL, Protection(locked=True)
 
     last_row = HEADER_ROW + max(len(initiatives), 1)
-    grade_col = first_input_col + [f.key for f in fields].index(plan.submission.grade_key)
     grade_letter = get_column_letter(grade_col)
     dropdown = DataValidation(
         type="list",

@@ -98,10 +98,12 @@ def kitamoto_layout(plan: Plan) -> Layout:
             Column("事業内容", "{{ row.summary }}", 46),
             Column("計画最終年度までの目標", "{{ row.final_goal }}", 40),
             Column("{{ labels.progress_text }}", "{{ row.progress_text }}", 56),
-            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}{{ row.warned }}", 14),
+            Column(
+                "{{ labels.grade }}", "{{ row.grade_shared }}{{ row.check }}{{ row.warned }}", 14
+            ),
             Column("{{ labels.reason }}", "{{ row.reason }}", 52),
             Column("{{ labels.next_target }}", "{{ row.next_target }}", 44),
-            Column("事業主体", "{{ row.departments }}", 22),
+            Column("事業主体", "{{ row.departments_graded }}", 22),
         ],
         excel_group_columns=[
             Column("{{ levels[1] }}", "{{ row.section|vmerge }}", 22),

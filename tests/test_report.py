@@ -23,7 +23,7 @@ def _full_width_indicator(plan: Plan) -> Callable[[Workbook], None]:
 def test_a_warned_file_is_marked_and_a_missing_department_listed(
     workspace: Path, minami: Plan
 ) -> None:
-    """It marks rows from a file accepted with warnings (△) and lists who did not submit."""
+    """It marks the rows that passed with a warning (△) and lists who did not submit."""
     summary = submit(
         workspace,
         minami,
@@ -34,7 +34,8 @@ def test_a_warned_file_is_marked_and_a_missing_department_listed(
     consolidate_year(minami, str(workspace))
     context = build_report_context_for(minami, str(workspace))
     rows = {row["id"]: row for row in context["initiatives"]}
-    assert rows["i001"]["warned"] == "△"  # 健康福祉課's own initiative
+    assert rows["i002"]["warned"] == "△"  # the row whose indicator was typed full-width
+    assert rows["i001"]["warned"] == ""  # same file, no warning on this row
     assert rows["i008"]["warned"] == ""  # 社会福祉協議会's, not submitted
     assert rows["i008"]["grade"] == "未提出"
     assert {m["name"] for m in context["missing"]} == {

@@ -146,3 +146,26 @@ def test_last_years_result_comes_from_the_presets_result_field(tmp_path: Path) -
     storage.write_bytes("curated/2022/consolidated.parquet", to_parquet(frame))
     previous = previous_values(storage, 2022, plan.submission.result_key)
     assert previous.results == {("i001", "gakko-kyoiku"): "実施済み"}
+
+
+def test_a_group_is_graded_on_its_first_row_only() -> None:
+    """It asks for a group's grade on its first row and locks the others as （グループで評価）."""
+    from tasks.plan import load_plan
+    from tasks.workbook import GROUP_GRADED, group_graded_rows
+
+    plan = load_plan("kitamoto")
+    assert group_graded_rows(plan, "korei-kaigo") == {
+        "i077": "i076",
+        "i078": "i076",
+        "i079": "i076",
+        "i081": "i080",
+    }
+    workbook = load_workbook(io.BytesIO(build_submission_workbook(plan, "korei-kaigo")))
+    sheet = workbook[plan.submission.sheet_name]
+    column = next(c.column for c in sheet[HEADER_ROW] if c.value == plan.grade_scale.title)
+    cells = {
+        sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=column)
+        for r in range(HEADER_ROW + 1, sheet.max_row + 1)
+    }
+    assert cells["i076"].value is None and not cells["i076"].protection.locked
+    assert cells["i077"].value == GROUP_GRADED and cells["i077"].protection.locked
