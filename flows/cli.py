@@ -46,7 +46,7 @@ def demo(
     from flows.demo import demo_cycle
 
     location = _location(workspace)
-    _report(location, _guarded(lambda: demo_cycle(preset, location, pdf)))
+    _report(location, _guarded(lambda: _in_foreground(lambda: demo_cycle(preset, location, pdf))))
 
 
 @app.command()
@@ -60,7 +60,8 @@ def run(
     from flows.annual_cycle import annual_cycle
 
     location = _location(workspace)
-    _report(location, _guarded(lambda: annual_cycle(year, config, location, pdf)))
+    outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
+    _report(location, outputs)
 
 
 @app.command()
@@ -199,6 +200,27 @@ def presets() -> None:
 
 
 T = TypeVar("T")
+
+
+def _in_foreground(action: Callable[[], T]) -> T:
+    """Run flows in this process: on the server of ``PREFECT_API_URL`` if set, else a temporary one.
+
+    No flow-run heartbeats: this command's own process shows whether the run lives, and each
+    flow run's heartbeat thread would make its end wait up to a second.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
+    else:
+        typer.echo(
+            "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
+            " shiryo serve、または PREFECT_API_URL を設定）。",
+            err=True,
+        )
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return action()
 
 
 def _guarded(action: Callable[[], T]) -> T:

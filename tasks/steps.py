@@ -28,7 +28,15 @@ from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import ConfigError, StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
 from tasks.gx_context import publish_data_docs
-from tasks.intake import IntakeResult, LedgerEntry, collect_new_files, load_ledger, save_ledger
+from tasks.intake import (
+    IntakeResult,
+    Ledger,
+    LedgerEntry,
+    _is_system_file,
+    collect_new_files,
+    load_ledger,
+    save_ledger,
+)
 from tasks.merge import (
     consolidate,
     load_consolidated,
@@ -44,7 +52,7 @@ from tasks.render_docx import render_committee_docx
 from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
-from tasks.storage import open_storage
+from tasks.storage import Storage, open_storage
 from tasks.submissions import ReadBatch, read_batch, record_outcome, validate_batch
 from tasks.validate import Finding
 from tasks.workbook import build_submission_workbook, submission_filename
@@ -115,11 +123,23 @@ def write_call_workbooks(plan: Plan, workspace: str) -> list[str]:
 def take_intake(plan: Plan, workspace: str, settle_seconds: float = 2.0) -> IntakeResult:
     """Archive complete new intake files, record them (pending or duplicate), save the ledger."""
     storage = open_storage(workspace)
-    ledger, result = collect_new_files(
-        storage, plan, load_ledger(storage, plan.fiscal_year.current), settle_seconds
-    )
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    if not _anything_new(storage, ledger):
+        # Nothing unseen in intake: no second look after ``settle_seconds``, no ledger write.
+        # A file that arrives after this listing is taken by the next run.
+        return IntakeResult(taken=[], duplicates=[], waiting=[])
+    ledger, result = collect_new_files(storage, plan, ledger, settle_seconds)
     save_ledger(storage, ledger)
     return result
+
+
+def _anything_new(storage: Storage, ledger: Ledger) -> bool:
+    """Return whether intake holds a file the ledger has not seen as it is (name, size, time)."""
+    seen = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
+    return any(
+        (o.key, o.size, o.mtime) not in seen and not _is_system_file(o.key)
+        for o in storage.list(f"intake/{ledger.fiscal_year}")
+    )
 
 
 READ_BATCH_FILES = 200
