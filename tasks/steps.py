@@ -27,7 +27,7 @@ from tasks.caching import (
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import ConfigError, StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
-from tasks.gx_context import publish_data_docs
+from tasks.gx_context import forget_validations, publish_data_docs
 from tasks.intake import (
     IntakeResult,
     Ledger,
@@ -39,6 +39,7 @@ from tasks.intake import (
 )
 from tasks.merge import (
     consolidate,
+    dataset_export_keys,
     load_consolidated,
     load_indicator_history,
     load_indicators,
@@ -46,6 +47,7 @@ from tasks.merge import (
     previous_values,
     stage_accepted,
     write_consolidated,
+    write_dataset_exports,
 )
 from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
@@ -189,7 +191,10 @@ def check_pending(
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)
     statuses = {e.sha256: e.status for e in ledger.entries}
-    index = publish_data_docs(storage, f"datadocs/{year}")
+    # Data Docs show what went wrong: built when there are findings, not for a clean batch.
+    index = publish_data_docs(storage, f"datadocs/{year}") if batch.findings else None
+    if index is None:
+        forget_validations()
     return CollectionSummary(
         fiscal_year=year,
         findings=batch.findings,
@@ -230,6 +235,11 @@ def build_report_context_for(plan: Plan, workspace: str) -> dict[str, Any]:
         load_indicator_history(storage, year),
         load_ledger(storage, year),
     )
+
+
+def publication_keys(plan: Plan, pdf: bool = False) -> list[str]:
+    """Return every key the publication writes: the 資料 and the dataset's xlsx and CSV."""
+    return report_keys(plan, pdf) + dataset_export_keys(plan.fiscal_year.current)
 
 
 def report_keys(plan: Plan, pdf: bool = False) -> list[str]:
@@ -275,6 +285,7 @@ def render_shiryo(plan: Plan, workspace: str, pdf: bool = False) -> list[str]:
         }
     for key, data in outputs.items():
         storage.write_bytes(key, data)
+    write_dataset_exports(storage, plan.fiscal_year.current)  # the dataset for people, too
     return sorted(outputs)
 
 
