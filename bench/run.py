@@ -605,7 +605,9 @@ def measure_render(bench: Bench, args: argparse.Namespace, figures: dict[str, An
         figures["render"][size] = render
         print(
             f"render {render['initiatives']}: context {render['context_seconds']:.2f} s, "
-            f"docx {render['docx_seconds']:.2f} s, xlsx {render['xlsx_seconds']:.2f} s, "
+            f"docx {render['docx_seconds']:.2f} s (bare python-docx tables "
+            f"{render['docx_bare_seconds']:.2f} s), xlsx {render['xlsx_seconds']:.2f} s (bare "
+            f"openpyxl write-only {render['xlsx_bare_seconds']:.2f} s), "
             f"peak RSS {_mib(render['peak_rss_mib'])} ({render['submitted_rows']} submitted "
             f"rows; docx {render['docx_bytes'] / 1024:.0f} KiB, "
             f"xlsx {render['xlsx_bytes'] / 1024:.0f} KiB)"

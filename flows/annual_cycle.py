@@ -93,7 +93,9 @@ def publish_shiryo(
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
     with collection_lock(workspace, plan.fiscal_year.current):  # never a dataset half rebuilt
-        refresh = outputs_missing_task(workspace, publication_keys(plan, pdf))  # deleted: render again
+        refresh = outputs_missing_task(
+            workspace, publication_keys(plan, pdf)
+        )  # deleted: render again
         render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
         return render(opaque(plan), workspace, pdf)
 

@@ -71,7 +71,9 @@ def publish_collection_artifacts(plan: Plan, workspace: str, summary: Collection
     if summary.data_docs:
         lines += ["", f"GX Data Docs: {summary.data_docs}"]
     create_markdown_artifact(
-        key=artifact_key(plan, "findings", year), markdown="\n".join(lines), description=f"{who} {year}年度 部署ごとの指摘事項"
+        key=artifact_key(plan, "findings", year),
+        markdown="\n".join(lines),
+        description=f"{who} {year}年度 部署ごとの指摘事項",
     )
     if summary.data_docs:
         link = summary.data_docs

@@ -27,7 +27,11 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, TemplateError, Undefined, UndefinedError
 from openpyxl import load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.styles import Border
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.errors import RenderError
@@ -188,10 +192,49 @@ def _merge_equal_runs(sheet: Worksheet, column: int, first: int, last: int) -> N
         following = sheet.cell(row=row + 1, column=column).value if row < last else object()
         if following != current:
             if row > start:
-                sheet.merge_cells(
-                    start_row=start, start_column=column, end_row=row, end_column=column
-                )
+                _merge_column_run(sheet, column, start, row)
             start = row + 1
+
+
+def _merge_column_run(sheet: Worksheet, column: int, first: int, last: int) -> None:
+    """Merge rows ``first``–``last`` of a column as ``Worksheet.merge_cells`` does, faster.
+
+    The same cells, borders and protection as openpyxl's ``MergedCellRange.format``; each
+    distinct style is looked up in the workbook's collections once, not once per cell (that
+    lookup hashes the whole style and was a third of the rendering time).
+    """
+    merged = MergedCellRange(
+        sheet, f"{get_column_letter(column)}{first}:{get_column_letter(column)}{last}"
+    )
+    sheet.merged_cells.add(merged)
+    cells = sheet._cells
+    for row in range(first + 1, last + 1):
+        cells[row, column] = MergedCell(sheet, row, column)
+    start = merged.start_cell
+    workbook = sheet.parent
+    looked_up: dict[tuple[str, int], int] = {}
+    for name in ("top", "left", "right", "bottom"):
+        side = getattr(start.border, name)
+        if side and side.style is None:
+            continue  # no border style: nothing to carry (as openpyxl does)
+        border = Border(**{name: side})
+        for coord in getattr(merged, name):
+            style = _style_array(cells[coord])
+            key = (name, style.borderId)
+            if key not in looked_up:
+                looked_up[key] = workbook._borders.add(cells[coord].border + border)
+            style.borderId = looked_up[key]
+    if start.protection is not None:
+        protection = workbook._protections.add(copy(start.protection))
+        for row in range(first, last + 1):
+            _style_array(cells[row, column]).protectionId = protection
+
+
+def _style_array(cell: Cell | MergedCell) -> StyleArray:
+    # As openpyxl's style descriptors do: a cell without its own style array gets one.
+    if not cell._style:
+        cell._style = StyleArray()
+    return cell._style
 
 
 def _fit_row_height(sheet: Worksheet, row: int, columns: int) -> None:
