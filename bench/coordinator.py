@@ -70,10 +70,10 @@ def _refit(source: Path, target: Path) -> None:
 
 def _start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     with log.open("a", encoding="utf-8") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
-            + ["--port", str(port)],
+            [*command, "--port", str(port)],
             env=env,
             stdout=out,
             stderr=out,
@@ -121,9 +121,10 @@ def coordinator_loop(
     files = len(list((generated.city(city) / "intake").rglob("*.xlsx")))
     floor_result = scratch / "floor.json"
     began = time.perf_counter()
+    floor_command = [sys.executable, "-m", "bench.floor", "--intake"]
+    floor_command += [str(generated.city(city) / "intake"), "--out", str(scratch / "floor.parquet")]
     subprocess.run(
-        [sys.executable, "-m", "bench.floor", "--intake", str(generated.city(city) / "intake")]
-        + ["--out", str(scratch / "floor.parquet"), "--result", str(floor_result)],
+        [*floor_command, "--result", str(floor_result)],
         env=base_env,
         cwd=repo,
         check=True,
