@@ -98,6 +98,24 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
 
 
 @app.command()
+def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET) -> None:
+    """確認済みの提出ファイルを確認し直し、GX Data Docs（確認結果の詳しい画面）を作ります。
+
+    shiryo run は指摘事項があったときだけ Data Docs を作ります。すべてのファイルの詳細を
+    見たいときに使います。台帳・差戻し票・集計データは変わりません。
+    """
+    from tasks.plan import load_plan, plan_for_year
+    from tasks.steps import build_data_docs
+
+    def build() -> str:
+        plan = plan_for_year(load_plan(config), year)
+        index = build_data_docs(plan, _location(workspace))
+        return index or f"{year}年度に確認済みのファイルがありません。"
+
+    typer.echo(_guarded(build))
+
+
+@app.command()
 def serve(
     workspace: Workspace = "workspace",
     config: Config = DEFAULT_PRESET,

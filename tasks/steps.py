@@ -55,7 +55,13 @@ from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
 from tasks.storage import Storage, open_storage
-from tasks.submissions import ReadBatch, read_batch, record_outcome, validate_batch
+from tasks.submissions import (
+    ReadBatch,
+    check_submissions,
+    read_batch,
+    record_outcome,
+    validate_batch,
+)
 from tasks.validate import Finding
 from tasks.workbook import build_submission_workbook, submission_filename
 
@@ -212,6 +218,26 @@ def check_pending(
             for entry, findings, key in outcomes
         ],
     )
+
+
+def build_data_docs(plan: Plan, workspace: str) -> str | None:
+    """Validate the year's checked files again and publish their Data Docs (``shiryo docs``).
+
+    Nothing is recorded: the ledger, feedback and dataset stay as they are. Returns where
+    the index is, or None when no file of the year has been checked yet.
+    """
+    storage = open_storage(workspace)
+    year = plan.fiscal_year.current
+    checked = [
+        e
+        for e in load_ledger(storage, year).entries
+        if e.status in ("accepted", "rejected", "superseded")
+    ]
+    if not checked:
+        return None
+    check_submissions(storage, plan, checked)
+    index = publish_data_docs(storage, f"datadocs/{year}")
+    return storage.describe(index) if index else None
 
 
 def consolidate_year(plan: Plan, workspace: str) -> list[str]:
