@@ -57,9 +57,19 @@ def run(
     pdf: Pdf = False,
 ) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
-    from flows.annual_cycle import annual_cycle
+    from tasks.noop import current_outputs
 
     location = _location(workspace)
+    current = _guarded(lambda: current_outputs(config, year, location, pdf))
+    if current is not None:
+        typer.echo(
+            "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
+            err=True,
+        )
+        _report(location, current)
+        return
+    from flows.annual_cycle import annual_cycle
+
     outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
     _report(location, outputs)
 

@@ -192,3 +192,26 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
         row for row in status if row["部署"] == "地域総務課"
     ).items()
     assert f"({index.as_uri()})" in str(by_key["data-docs"].data)
+
+
+def test_a_run_with_nothing_new_is_known_without_running(demo_run: Path) -> None:
+    """It finds every step's result under the key the run stored it by; a new file undoes it."""
+    from tasks.noop import current_outputs
+
+    keys = current_outputs(PRESET, 2021, str(demo_run))
+    assert keys is not None and [Path(k).suffix for k in keys] == [".docx", ".xlsx"]
+    assert all((demo_run / key).is_file() for key in keys)
+    dropped = demo_run / "intake" / "2021" / "shakyo" / "追加.xlsx"
+    dropped.write_bytes(b"new")
+    try:
+        assert current_outputs(PRESET, 2021, str(demo_run)) is None
+    finally:
+        dropped.unlink()
+    report = _report(demo_run, ".xlsx")
+    data = report.read_bytes()
+    report.unlink()
+    try:
+        assert current_outputs(PRESET, 2021, str(demo_run)) is None  # an output deleted
+    finally:
+        report.write_bytes(data)
+    assert current_outputs(PRESET, 2021, str(demo_run)) == keys
