@@ -26,9 +26,9 @@ from tasks.steps import (
     load_plan_task,
     outputs_missing_task,
     pending_batches_task,
+    publication_keys,
     read_pending_task,
     render_shiryo_task,
-    report_keys,
     run_name,
     take_intake_task,
     write_call_workbooks_task,
@@ -93,7 +93,9 @@ def publish_shiryo(
     results = workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
     with collection_lock(workspace, plan.fiscal_year.current):  # never a dataset half rebuilt
-        refresh = outputs_missing_task(workspace, report_keys(plan, pdf))  # deleted: render again
+        refresh = outputs_missing_task(
+            workspace, publication_keys(plan, pdf)
+        )  # deleted: render again
         render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
         return render(opaque(plan), workspace, pdf)
 

@@ -46,7 +46,7 @@ def demo(
     from flows.demo import demo_cycle
 
     location = _location(workspace)
-    _report(location, _guarded(lambda: demo_cycle(preset, location, pdf)))
+    _report(location, _guarded(lambda: _in_foreground(lambda: demo_cycle(preset, location, pdf))))
 
 
 @app.command()
@@ -57,10 +57,21 @@ def run(
     pdf: Pdf = False,
 ) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
-    from flows.annual_cycle import annual_cycle
+    from tasks.noop import current_outputs
 
     location = _location(workspace)
-    _report(location, _guarded(lambda: annual_cycle(year, config, location, pdf)))
+    current = _guarded(lambda: current_outputs(config, year, location, pdf))
+    if current is not None:
+        typer.echo(
+            "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
+            err=True,
+        )
+        _report(location, current)
+        return
+    from flows.annual_cycle import annual_cycle
+
+    outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
+    _report(location, outputs)
 
 
 @app.command()
@@ -94,6 +105,24 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
         return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
 
     typer.echo(_guarded(table))
+
+
+@app.command()
+def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET) -> None:
+    """確認済みの提出ファイルを確認し直し、GX Data Docs（確認結果の詳しい画面）を作ります。
+
+    shiryo run は指摘事項があったときだけ Data Docs を作ります。すべてのファイルの詳細を
+    見たいときに使います。台帳・差戻し票・集計データは変わりません。
+    """
+    from tasks.plan import load_plan, plan_for_year
+    from tasks.steps import build_data_docs
+
+    def build() -> str:
+        plan = plan_for_year(load_plan(config), year)
+        index = build_data_docs(plan, _location(workspace))
+        return index or f"{year}年度に確認済みのファイルがありません。"
+
+    typer.echo(_guarded(build))
 
 
 @app.command()
@@ -199,6 +228,27 @@ def presets() -> None:
 
 
 T = TypeVar("T")
+
+
+def _in_foreground(action: Callable[[], T]) -> T:
+    """Run flows in this process: on the server of ``PREFECT_API_URL`` if set, else a temporary one.
+
+    No flow-run heartbeats: this command's own process shows whether the run lives, and each
+    flow run's heartbeat thread would make its end wait up to a second.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
+    else:
+        typer.echo(
+            "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
+            " shiryo serve、または PREFECT_API_URL を設定）。",
+            err=True,
+        )
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return action()
 
 
 def _guarded(action: Callable[[], T]) -> T:

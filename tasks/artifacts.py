@@ -1,12 +1,15 @@
 """What the coordinator sees in the Prefect UI after a collection run (artifacts).
 
-Keys are romanised (``files-2021``, ``findings-2021``, ``status-2021``, ``data-docs-2021``);
-the contents are Japanese, as coordinators read them.
+Keys carry the year and the municipality (``status-2021-<id>``, likewise ``files-``,
+``findings-``, ``data-docs-``): one server serving several municipalities keeps each one's
+latest tables apart. The id is :func:`municipality_id`; the contents are Japanese, as
+coordinators read them, and each description names the municipality.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 from prefect import task
@@ -20,9 +23,24 @@ from tasks.steps import CollectionSummary
 from tasks.storage import open_storage
 
 
+def municipality_id(plan: Plan) -> str:
+    """Return the municipality's id in artifact keys: 8 hex digits of its name's hash.
+
+    Artifact keys take only lowercase letters, digits and dashes; a municipality's name is
+    Japanese (新潟市南区), so its hash stands for it.
+    """
+    return hashlib.sha256(plan.municipality.encode("utf-8")).hexdigest()[:8]
+
+
+def artifact_key(plan: Plan, kind: str, fiscal_year: int) -> str:
+    """Return the key of one of a collection's artifacts: ``<kind>-<fy>-<municipality id>``."""
+    return f"{kind}-{fiscal_year}-{municipality_id(plan)}"
+
+
 def publish_collection_artifacts(plan: Plan, workspace: str, summary: CollectionSummary) -> None:
     """Show the run's per-file outcomes and every department's status as UI tables."""
     year = summary.fiscal_year
+    who = plan.municipality
     rows = [
         {
             "部署": plan.department(f.department_id).name
@@ -37,12 +55,12 @@ def publish_collection_artifacts(plan: Plan, workspace: str, summary: Collection
         for f in summary.files
     ]
     create_table_artifact(
-        key=f"files-{year}",
+        key=artifact_key(plan, "files", year),
         table=rows,
-        description=f"{year}年度 今回の実行で確認した提出ファイル",
+        description=f"{who} {year}年度 今回の実行で確認した提出ファイル",
     )
     names = {f.sha256: f.original_name for f in summary.files}
-    lines = [f"# {year}年度 確認結果（指摘事項）", ""]
+    lines = [f"# {who} {year}年度 確認結果（指摘事項）", ""]
     for finding in summary.findings:
         where = "!".join(p for p in (finding.sheet, finding.cell) if p)
         label = "要修正" if finding.severity == "critical" else "注意"
@@ -55,20 +73,22 @@ def publish_collection_artifacts(plan: Plan, workspace: str, summary: Collection
     if summary.data_docs:
         lines += ["", f"GX Data Docs: {summary.data_docs}"]
     create_markdown_artifact(
-        key=f"findings-{year}", markdown="\n".join(lines), description="部署ごとの指摘事項"
+        key=artifact_key(plan, "findings", year),
+        markdown="\n".join(lines),
+        description=f"{who} {year}年度 部署ごとの指摘事項",
     )
     if summary.data_docs:
         link = summary.data_docs
         create_link_artifact(
-            key=f"data-docs-{year}",
+            key=artifact_key(plan, "data-docs", year),
             link=link if "://" in link else Path(link).as_uri(),
             link_text="GX Data Docs（検証結果の詳細）",
         )
     ledger = load_ledger(open_storage(workspace), year)
     create_table_artifact(
-        key=f"status-{year}",
+        key=artifact_key(plan, "status", year),
         table=build_status_rows(plan, ledger, dt.date.today()),
-        description=f"{year}年度 部署ごとの提出状況（shiryo status と同じ表）",
+        description=f"{who} {year}年度 部署ごとの提出状況（shiryo status と同じ表）",
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.intake import ledger_key, load_ledger
+from tasks.merge import EXPORT_SUFFIXES
 from tasks.plan import REPO_ROOT, Plan, plan_hash, resolve_config_path
 from tasks.storage import Storage, open_storage
 
@@ -153,8 +154,13 @@ def _dataset_and_templates(plan: Plan, storage: Storage) -> list[bytes]:
     templates = REPO_ROOT / "templates"
     # A template path may be absolute (a coordinator's own copy); joining keeps it so.
     paths = [templates / plan.report.docx_template, templates / plan.report.xlsx_template]
+    # The dataset's xlsx and CSV are written by the render step itself: not what it reads.
+    dataset: list[bytes] = []
+    for stored in storage.list("curated"):
+        if not stored.key.endswith(EXPORT_SUFFIXES):
+            dataset += [stored.key.encode(), storage.read_bytes(stored.key)]
     return (
-        stored_content(storage, ["curated"])
+        dataset
         + _ledger(plan, storage)
         + [part for path in paths for part in (_shown(path).encode(), _bytes_or_nothing(path))]
     )

@@ -121,6 +121,15 @@ def _inert_markup(frame: Any) -> Any:
     return safe
 
 
+def forget_validations() -> None:
+    """Drop the validations run since the last publication, without building their pages."""
+    if not _context.cache_info().currsize:
+        return
+    store = _context()[0].validation_results_store
+    for validation in store.list_keys():
+        store.remove_key(validation)
+
+
 def publish_data_docs(storage: Storage, prefix: str) -> str | None:
     """Build the Data Docs of the validations run since the last call; copy them under ``prefix``.
 

@@ -1,4 +1,4 @@
-"""The consolidated dataset of a fiscal year (集計データ), in Parquet with an xlsx for people.
+"""The consolidated dataset of a fiscal year (集計データ), in Parquet, with xlsx/CSV for people.
 
 ``curated/<fy>/consolidated.parquet``: one row per (fiscal_year, initiative_id,
 department_id) for every pair the plan expects, submitted or not; the plan's text fields, the
@@ -208,19 +208,50 @@ def write_consolidated(
     indicators: pd.DataFrame,
     changes: pd.DataFrame,
 ) -> list[str]:
-    """Write the year's dataset (Parquet, and xlsx for people) and return the keys written."""
+    """Write the year's dataset in Parquet and return the keys written.
+
+    The copies for people (xlsx, CSV) are written at publication (:func:`write_dataset_exports`):
+    a collection run during the window need not rebuild them each time.
+    """
     keys = {
         f"curated/{fiscal_year}/consolidated.parquet": to_parquet(consolidated),
         f"curated/{fiscal_year}/indicators.parquet": to_parquet(indicators),
         f"curated/{fiscal_year}/plan_changes.parquet": to_parquet(changes),
-        f"curated/{fiscal_year}/consolidated.xlsx": _to_xlsx(
-            {"事業別": consolidated, "指標": indicators, "計画の変更": changes}
-        ),
-        f"curated/{fiscal_year}/consolidated.csv": to_csv(consolidated),
-        f"curated/{fiscal_year}/indicators.csv": to_csv(indicators),
     }
     for key, data in keys.items():
         storage.write_bytes(key, data)
+    return sorted(keys)
+
+
+EXPORT_SUFFIXES = (".xlsx", ".csv")
+"""The dataset's copies for people: made from its Parquet files, never read back."""
+
+
+def dataset_export_keys(fiscal_year: int) -> list[str]:
+    """Return the keys of the year's dataset copies for people (xlsx, CSV)."""
+    stem = f"curated/{fiscal_year}"
+    return [f"{stem}/consolidated.xlsx", f"{stem}/consolidated.csv", f"{stem}/indicators.csv"]
+
+
+def write_dataset_exports(storage: Storage, fiscal_year: int) -> list[str]:
+    """Write the year's dataset as xlsx and CSV for people, from its Parquet files."""
+    consolidated = load_consolidated(storage, fiscal_year)
+    indicators = load_indicators(storage, fiscal_year)
+    changes_key = f"curated/{fiscal_year}/plan_changes.parquet"
+    changes = (
+        pd.read_parquet(io.BytesIO(storage.read_bytes(changes_key)))
+        if storage.exists(changes_key)
+        else pd.DataFrame()
+    )
+    xlsx, consolidated_csv, indicators_csv = dataset_export_keys(fiscal_year)
+    keys = {
+        xlsx: _to_xlsx({"事業別": consolidated, "指標": indicators, "計画の変更": changes}),
+        consolidated_csv: to_csv(consolidated),
+        indicators_csv: to_csv(indicators),
+    }
+    for key, data in keys.items():
+        if not storage.exists(key) or storage.read_bytes(key) != data:
+            storage.write_bytes(key, data)
     return sorted(keys)
 
 

@@ -27,10 +27,19 @@ from tasks.caching import (
 from tasks.demo import fill_workbook, load_demo, seed_history
 from tasks.errors import ConfigError, StorageError
 from tasks.feedback import build_feedback_workbook, feedback_key
-from tasks.gx_context import publish_data_docs
-from tasks.intake import IntakeResult, LedgerEntry, collect_new_files, load_ledger, save_ledger
+from tasks.gx_context import forget_validations, publish_data_docs
+from tasks.intake import (
+    IntakeResult,
+    Ledger,
+    LedgerEntry,
+    _is_system_file,
+    collect_new_files,
+    load_ledger,
+    save_ledger,
+)
 from tasks.merge import (
     consolidate,
+    dataset_export_keys,
     load_consolidated,
     load_indicator_history,
     load_indicators,
@@ -38,14 +47,21 @@ from tasks.merge import (
     previous_values,
     stage_accepted,
     write_consolidated,
+    write_dataset_exports,
 )
 from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
 from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
-from tasks.storage import open_storage
-from tasks.submissions import ReadBatch, read_batch, record_outcome, validate_batch
+from tasks.storage import Storage, open_storage
+from tasks.submissions import (
+    ReadBatch,
+    check_submissions,
+    read_batch,
+    record_outcome,
+    validate_batch,
+)
 from tasks.validate import Finding
 from tasks.workbook import build_submission_workbook, submission_filename
 
@@ -115,11 +131,23 @@ def write_call_workbooks(plan: Plan, workspace: str) -> list[str]:
 def take_intake(plan: Plan, workspace: str, settle_seconds: float = 2.0) -> IntakeResult:
     """Archive complete new intake files, record them (pending or duplicate), save the ledger."""
     storage = open_storage(workspace)
-    ledger, result = collect_new_files(
-        storage, plan, load_ledger(storage, plan.fiscal_year.current), settle_seconds
-    )
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    if not _anything_new(storage, ledger):
+        # Nothing unseen in intake: no second look after ``settle_seconds``, no ledger write.
+        # A file that arrives after this listing is taken by the next run.
+        return IntakeResult(taken=[], duplicates=[], waiting=[])
+    ledger, result = collect_new_files(storage, plan, ledger, settle_seconds)
     save_ledger(storage, ledger)
     return result
+
+
+def _anything_new(storage: Storage, ledger: Ledger) -> bool:
+    """Return whether intake holds a file the ledger has not seen as it is (name, size, time)."""
+    seen = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
+    return any(
+        (o.key, o.size, o.mtime) not in seen and not _is_system_file(o.key)
+        for o in storage.list(f"intake/{ledger.fiscal_year}")
+    )
 
 
 READ_BATCH_FILES = 200
@@ -169,7 +197,10 @@ def check_pending(
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)
     statuses = {e.sha256: e.status for e in ledger.entries}
-    index = publish_data_docs(storage, f"datadocs/{year}")
+    # Data Docs show what went wrong: built when there are findings, not for a clean batch.
+    index = publish_data_docs(storage, f"datadocs/{year}") if batch.findings else None
+    if index is None:
+        forget_validations()
     return CollectionSummary(
         fiscal_year=year,
         findings=batch.findings,
@@ -187,6 +218,26 @@ def check_pending(
             for entry, findings, key in outcomes
         ],
     )
+
+
+def build_data_docs(plan: Plan, workspace: str) -> str | None:
+    """Validate the year's checked files again and publish their Data Docs (``shiryo docs``).
+
+    Nothing is recorded: the ledger, feedback and dataset stay as they are. Returns where
+    the index is, or None when no file of the year has been checked yet.
+    """
+    storage = open_storage(workspace)
+    year = plan.fiscal_year.current
+    checked = [
+        e
+        for e in load_ledger(storage, year).entries
+        if e.status in ("accepted", "rejected", "superseded")
+    ]
+    if not checked:
+        return None
+    check_submissions(storage, plan, checked)
+    index = publish_data_docs(storage, f"datadocs/{year}")
+    return storage.describe(index) if index else None
 
 
 def consolidate_year(plan: Plan, workspace: str) -> list[str]:
@@ -210,6 +261,11 @@ def build_report_context_for(plan: Plan, workspace: str) -> dict[str, Any]:
         load_indicator_history(storage, year),
         load_ledger(storage, year),
     )
+
+
+def publication_keys(plan: Plan, pdf: bool = False) -> list[str]:
+    """Return every key the publication writes: the 資料 and the dataset's xlsx and CSV."""
+    return report_keys(plan, pdf) + dataset_export_keys(plan.fiscal_year.current)
 
 
 def report_keys(plan: Plan, pdf: bool = False) -> list[str]:
@@ -255,6 +311,7 @@ def render_shiryo(plan: Plan, workspace: str, pdf: bool = False) -> list[str]:
         }
     for key, data in outputs.items():
         storage.write_bytes(key, data)
+    write_dataset_exports(storage, plan.fiscal_year.current)  # the dataset for people, too
     return sorted(outputs)
 
 

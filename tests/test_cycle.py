@@ -169,7 +169,13 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
 
     index = demo_run / "datadocs" / "2021" / "index.html"
     assert index.is_file() and "hyoka" in index.read_text(encoding="utf-8")
-    keys = ["status-2021", "findings-2021", "files-2021", "data-docs-2021"]
+    from tasks.artifacts import artifact_key
+    from tasks.plan import load_plan
+
+    plan = load_plan(PRESET)
+    kinds = ["status", "findings", "files", "data-docs"]
+    keys = [artifact_key(plan, kind, 2021) for kind in kinds]
+    assert all(key.startswith(f"{kind}-2021-") for key, kind in zip(keys, kinds, strict=True))
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
@@ -178,10 +184,34 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
     (run,) = {a.flow_run_id for a in artifacts if f"({index.as_uri()})" in str(a.data)}
     by_key = {a.key: a for a in artifacts if a.flow_run_id == run}
     assert set(by_key) == set(keys)
-    assert "地域総務課" in str(by_key["findings-2021"].data)
-    assert "評価「Ｅ」は評価の指標にありません" in str(by_key["findings-2021"].data)
-    status = json.loads(str(by_key["status-2021"].data))
+    by_key = {kind: by_key[key] for key, kind in zip(keys, kinds, strict=True)}
+    assert "地域総務課" in str(by_key["findings"].data)
+    assert "評価「Ｅ」は評価の指標にありません" in str(by_key["findings"].data)
+    status = json.loads(str(by_key["status"].data))
     assert {"部署": "地域総務課", "状況": "差戻し中（再提出待ち）"}.items() <= next(
         row for row in status if row["部署"] == "地域総務課"
     ).items()
-    assert f"({index.as_uri()})" in str(by_key["data-docs-2021"].data)
+    assert f"({index.as_uri()})" in str(by_key["data-docs"].data)
+
+
+def test_a_run_with_nothing_new_is_known_without_running(demo_run: Path) -> None:
+    """It finds every step's result under the key the run stored it by; a new file undoes it."""
+    from tasks.noop import current_outputs
+
+    keys = current_outputs(PRESET, 2021, str(demo_run))
+    assert keys is not None and [Path(k).suffix for k in keys] == [".docx", ".xlsx"]
+    assert all((demo_run / key).is_file() for key in keys)
+    dropped = demo_run / "intake" / "2021" / "shakyo" / "追加.xlsx"
+    dropped.write_bytes(b"new")
+    try:
+        assert current_outputs(PRESET, 2021, str(demo_run)) is None
+    finally:
+        dropped.unlink()
+    report = _report(demo_run, ".xlsx")
+    data = report.read_bytes()
+    report.unlink()
+    try:
+        assert current_outputs(PRESET, 2021, str(demo_run)) is None  # an output deleted
+    finally:
+        report.write_bytes(data)
+    assert current_outputs(PRESET, 2021, str(demo_run)) == keys

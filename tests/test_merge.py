@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.merge import plan_changes
+from tasks.merge import plan_changes, write_dataset_exports
 from tasks.plan import Plan, load_plan
 from tasks.steps import build_report_context_for, check_pending, consolidate_year, take_intake
+from tasks.storage import open_storage
 from tests.helpers import filled_workbook, submit
 
 
@@ -44,9 +45,12 @@ def test_running_a_year_twice_gives_identical_files(workspace: Path) -> None:
             for p in sorted((workspace / "curated" / "2021").glob("*.*"))
         }
 
+    storage = open_storage(str(workspace))
     consolidate_year(plan, str(workspace))
+    write_dataset_exports(storage, 2021)
     first = hashes()
     consolidate_year(plan, str(workspace))
+    write_dataset_exports(storage, 2021)
     assert hashes() == first
     assert set(first) == {
         "consolidated.parquet",

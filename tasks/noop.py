@@ -1,0 +1,63 @@
+"""The coordinator's fast path: tell, without running a flow, that a run would change nothing.
+
+A run of the cycle (``shiryo run``) does new work only when a step's cache key has no stored
+result (``tasks.caching``: the key covers the plan, the code, the suites and templates and
+every workspace file the step reads) or an output is missing. When intake holds no file the
+ledger has not seen, none is pending, every step's result is stored under its key and every
+output is there, each step would finish ``Cached``: the run is skipped. Nothing is taken,
+checked or written, so exactly-once and Retry are as they were; anything new (a file, an
+edited plan, suite or template, a deleted output) makes a key or a check differ and the
+flows run as usual.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tasks.caching import call_key, check_key, consolidate_key, render_key
+from tasks.intake import load_ledger
+from tasks.results import RESULTS_PREFIX
+from tasks.steps import _anything_new, call_keys, load_plan_step, publication_keys, report_keys
+from tasks.storage import Storage, open_storage
+
+
+def current_outputs(
+    config: str, fiscal_year: int | None, workspace: str, pdf: bool = False
+) -> list[str] | None:
+    """Return the 資料's keys when a run would change nothing; None when it must run."""
+    plan = load_plan_step(config, fiscal_year)
+    storage = open_storage(workspace)
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    if _anything_new(storage, ledger) or any(e.status == "pending" for e in ledger.entries):
+        return None
+    outputs = call_keys(plan) + publication_keys(plan, pdf)
+    if not all(storage.exists(key) for key in outputs):
+        return None
+    steps: list[tuple[Callable[[Any, dict[str, Any]], str], dict[str, Any]]] = [
+        (call_key, {}),
+        (check_key, {"reads": None}),
+        (consolidate_key, {}),
+        (render_key, {"pdf": pdf}),
+    ]
+    for key_fn, options in steps:
+        key = key_fn(None, {"plan": plan, "workspace": workspace, **options})
+        if not _result_stored(storage, key):
+            return None
+    return sorted(report_keys(plan, pdf))
+
+
+def _result_stored(storage: Storage, key: str) -> bool:
+    """Return whether a step's result is stored under ``key`` and not expired."""
+    stored = f"{RESULTS_PREFIX}/{key}"
+    if not storage.exists(stored):
+        return False
+    try:
+        expiration = json.loads(storage.read_bytes(stored))["metadata"]["expiration"]
+    except (ValueError, KeyError, TypeError):
+        return False  # not a result record Prefect wrote: let the run decide
+    if expiration is None:
+        return True
+    return dt.datetime.fromisoformat(expiration) > dt.datetime.now(dt.UTC)
