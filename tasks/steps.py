@@ -32,11 +32,11 @@ from tasks.intake import (
     IntakeResult,
     Ledger,
     LedgerEntry,
-    _is_system_file,
     collect_new_files,
     load_ledger,
     save_ledger,
 )
+from tasks.intake_files import is_system_file
 from tasks.merge import (
     consolidate,
     dataset_export_keys,
@@ -49,6 +49,7 @@ from tasks.merge import (
     write_consolidated,
     write_dataset_exports,
 )
+from tasks.names import ledger_text
 from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
 from tasks.render_pdf import convert_to_pdf, pdf_available
@@ -145,7 +146,7 @@ def _anything_new(storage: Storage, ledger: Ledger) -> bool:
     """Return whether intake holds a file the ledger has not seen as it is (name, size, time)."""
     seen = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
     return any(
-        (o.key, o.size, o.mtime) not in seen and not _is_system_file(o.key)
+        (ledger_text(o.key), o.size, o.mtime) not in seen and not is_system_file(o.key)
         for o in storage.list(f"intake/{ledger.fiscal_year}")
     )
 

@@ -11,10 +11,13 @@ and change nothing when run again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
 import os
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -24,11 +27,13 @@ from pathlib import Path
 import pytest
 
 from flows.annual_cycle import collect_submissions
+from tasks.artifacts import artifact_key
 from tasks.intake import LedgerEntry, load_ledger
 from tasks.merge import load_consolidated
 from tasks.names import display_name, ledger_text
 from tasks.plan import Plan
 from tasks.status import build_status_rows
+from tasks.steps import _anything_new
 from tasks.storage import Storage, check_key, open_storage
 from tests import hostile
 from tests.conftest import raw_s3_client
@@ -306,14 +311,64 @@ def test_no_file_stops_the_others(prefect_server: None, minami: Plan, intake: In
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
     shown = {a.key: str(a.data) for a in artifacts}
-    assert {f"files-{YEAR}", f"findings-{YEAR}", f"status-{YEAR}"} <= set(shown)
-    files_table = json.loads(shown[f"files-{YEAR}"])
+    keys = {kind: artifact_key(minami, kind, YEAR) for kind in ("files", "findings", "status")}
+    assert set(keys.values()) <= set(shown)
+    files_table = json.loads(shown[keys["files"]])
     listed = {row["ファイル"] for row in files_table}
     assert {"報告<U+202E>xslx.exe", "𠮷野髙﨑😀.xlsx", "a<U+0001>b<U+001F>.xlsx"} <= listed
     for text in shown.values():
         assert not _hidden(text.replace("\n", "")), text  # lines of Markdown, and names
 
+    # Every file is seen as it is, whatever its name: the next run knows nothing is new.
+    assert not _anything_new(intake.storage, ledger)
     before = _snapshot(intake.storage)
     again = collect_submissions(YEAR, PRESET, intake.workspace, settle_seconds=0, return_state=True)
     assert again.is_completed(), again.message
     assert _snapshot(intake.storage) == before
+
+
+MAX_SECONDS_PER_FILE = 60
+MAX_RUN_BYTES = 1024**3
+
+
+def measure_corpus() -> None:
+    """Read every file of the corpus as the read step does; print the slowest and the peak.
+
+    Run in a child process (``test_reading_the_corpus_is_bounded``) so that its peak memory
+    is its own, not the test session's.
+    """
+    import resource
+    import time
+
+    from tasks.errors import SubmissionError
+    from tasks.plan import load_plan
+    from tasks.read import read_submission
+
+    plan = load_plan(PRESET)
+    slowest = 0.0
+    for drop in build_corpus(plan):
+        started = time.perf_counter()
+        with contextlib.suppress(SubmissionError):  # refused or read: the bound holds either way
+            read_submission(drop.data, plan)
+        slowest = max(slowest, time.perf_counter() - started)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"slowest_seconds": slowest, "peak_bytes": peak}))
+
+
+def test_reading_the_corpus_is_bounded_in_time_and_memory() -> None:
+    """It reads each hostile file within 60 s, and the whole corpus within 1 GiB."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.test_hostile_intake import measure_corpus; measure_corpus()",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).parent.parent,
+    )
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    assert figures["slowest_seconds"] < MAX_SECONDS_PER_FILE, figures
+    assert figures["peak_bytes"] < MAX_RUN_BYTES, figures
