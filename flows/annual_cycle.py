@@ -15,18 +15,17 @@ from prefect.utilities.annotations import quote
 
 from flows.runners import task_runner
 from tasks.artifacts import publish_collection_artifacts_task
+from tasks.keys import call_keys, publication_keys
 from tasks.lock import collection_lock
 from tasks.results import WorkspaceResults, workspace_results
 from tasks.steps import (
     READ_BATCH_FILES,
     CollectionSummary,
-    call_keys,
     check_pending_task,
     consolidate_year_task,
     load_plan_task,
     outputs_missing_task,
     pending_batches_task,
-    publication_keys,
     read_pending_task,
     render_shiryo_task,
     run_name,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.intake import ledger_key, load_ledger
-from tasks.merge import EXPORT_SUFFIXES
+from tasks.keys import EXPORT_SUFFIXES
 from tasks.plan import REPO_ROOT, Plan, plan_hash, resolve_config_path
 from tasks.storage import Storage, open_storage
 

@@ -20,6 +20,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tasks.achievement import grade_agreement, with_achievement
 from tasks.intake import Ledger
+from tasks.keys import dataset_export_keys
 from tasks.ooxml import normalise_package
 from tasks.plan import Plan
 from tasks.storage import Storage
@@ -221,16 +222,6 @@ def write_consolidated(
     for key, data in keys.items():
         storage.write_bytes(key, data)
     return sorted(keys)
-
-
-EXPORT_SUFFIXES = (".xlsx", ".csv")
-"""The dataset's copies for people: made from its Parquet files, never read back."""
-
-
-def dataset_export_keys(fiscal_year: int) -> list[str]:
-    """Return the keys of the year's dataset copies for people (xlsx, CSV)."""
-    stem = f"curated/{fiscal_year}"
-    return [f"{stem}/consolidated.xlsx", f"{stem}/consolidated.csv", f"{stem}/indicators.csv"]
 
 
 def write_dataset_exports(storage: Storage, fiscal_year: int) -> list[str]:

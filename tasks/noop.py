@@ -19,8 +19,8 @@ from typing import Any
 
 from tasks.caching import call_key, check_key, consolidate_key, render_key
 from tasks.intake import load_ledger
-from tasks.results import RESULTS_PREFIX
-from tasks.steps import _anything_new, call_keys, load_plan_step, publication_keys, report_keys
+from tasks.keys import RESULTS_PREFIX, anything_new, call_keys, publication_keys, report_keys
+from tasks.plan import load_plan, plan_for_year
 from tasks.storage import Storage, open_storage
 
 
@@ -28,10 +28,10 @@ def current_outputs(
     config: str, fiscal_year: int | None, workspace: str, pdf: bool = False
 ) -> list[str] | None:
     """Return the 資料's keys when a run would change nothing; None when it must run."""
-    plan = load_plan_step(config, fiscal_year)
+    plan = plan_for_year(load_plan(config), fiscal_year)
     storage = open_storage(workspace)
     ledger = load_ledger(storage, plan.fiscal_year.current)
-    if _anything_new(storage, ledger) or any(e.status == "pending" for e in ledger.entries):
+    if anything_new(storage, ledger) or any(e.status == "pending" for e in ledger.entries):
         return None
     outputs = call_keys(plan) + publication_keys(plan, pdf)
     if not all(storage.exists(key) for key in outputs):

@@ -13,9 +13,8 @@ import hashlib
 import anyio.to_thread
 from prefect.filesystems import WritableFileSystem
 
+from tasks.keys import RESULTS_PREFIX
 from tasks.storage import open_storage
-
-RESULTS_PREFIX = "_prefect/results"
 
 
 class WorkspaceResults(WritableFileSystem):

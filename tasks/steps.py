@@ -30,16 +30,14 @@ from tasks.feedback import build_feedback_workbook, feedback_key
 from tasks.gx_context import forget_validations, publish_data_docs
 from tasks.intake import (
     IntakeResult,
-    Ledger,
     LedgerEntry,
     collect_new_files,
     load_ledger,
     save_ledger,
 )
-from tasks.intake_files import is_system_file
+from tasks.keys import anything_new, call_keys, report_keys
 from tasks.merge import (
     consolidate,
-    dataset_export_keys,
     load_consolidated,
     load_indicator_history,
     load_indicators,
@@ -49,13 +47,12 @@ from tasks.merge import (
     write_consolidated,
     write_dataset_exports,
 )
-from tasks.names import ledger_text
 from tasks.plan import Plan, load_plan, plan_for_year
 from tasks.render_docx import render_committee_docx
 from tasks.render_pdf import convert_to_pdf, pdf_available
 from tasks.render_xlsx import render_committee_xlsx
 from tasks.report import build_report_context
-from tasks.storage import Storage, open_storage
+from tasks.storage import open_storage
 from tasks.submissions import (
     ReadBatch,
     check_submissions,
@@ -133,22 +130,13 @@ def take_intake(plan: Plan, workspace: str, settle_seconds: float = 2.0) -> Inta
     """Archive complete new intake files, record them (pending or duplicate), save the ledger."""
     storage = open_storage(workspace)
     ledger = load_ledger(storage, plan.fiscal_year.current)
-    if not _anything_new(storage, ledger):
+    if not anything_new(storage, ledger):
         # Nothing unseen in intake: no second look after ``settle_seconds``, no ledger write.
         # A file that arrives after this listing is taken by the next run.
         return IntakeResult(taken=[], duplicates=[], waiting=[])
     ledger, result = collect_new_files(storage, plan, ledger, settle_seconds)
     save_ledger(storage, ledger)
     return result
-
-
-def _anything_new(storage: Storage, ledger: Ledger) -> bool:
-    """Return whether intake holds a file the ledger has not seen as it is (name, size, time)."""
-    seen = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
-    return any(
-        (ledger_text(o.key), o.size, o.mtime) not in seen and not is_system_file(o.key)
-        for o in storage.list(f"intake/{ledger.fiscal_year}")
-    )
 
 
 READ_BATCH_FILES = 200
@@ -262,25 +250,6 @@ def build_report_context_for(plan: Plan, workspace: str) -> dict[str, Any]:
         load_indicator_history(storage, year),
         load_ledger(storage, year),
     )
-
-
-def publication_keys(plan: Plan, pdf: bool = False) -> list[str]:
-    """Return every key the publication writes: the 資料 and the dataset's xlsx and CSV."""
-    return report_keys(plan, pdf) + dataset_export_keys(plan.fiscal_year.current)
-
-
-def report_keys(plan: Plan, pdf: bool = False) -> list[str]:
-    """Return the keys of the year's 資料 files."""
-    year = plan.fiscal_year.current
-    stem = f"reports/{year}/{plan.report.document_number}_{plan.report.title}_{year}年度"
-    suffixes = [".docx", ".xlsx"] + ([".docx.pdf", ".xlsx.pdf"] if pdf and pdf_available() else [])
-    return [f"{stem}{suffix}" for suffix in suffixes]
-
-
-def call_keys(plan: Plan) -> list[str]:
-    """Return the keys of the year's submission workbooks, one per department."""
-    year = plan.fiscal_year.current
-    return [f"outgoing/{year}/{d.id}/{submission_filename(plan, d.id)}" for d in plan.departments]
 
 
 def outputs_missing(workspace: str, keys: list[str]) -> bool:

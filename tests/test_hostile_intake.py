@@ -29,11 +29,11 @@ import pytest
 from flows.annual_cycle import collect_submissions
 from tasks.artifacts import artifact_key
 from tasks.intake import LedgerEntry, load_ledger
+from tasks.keys import anything_new
 from tasks.merge import load_consolidated
 from tasks.names import display_name, ledger_text
 from tasks.plan import Plan
 from tasks.status import build_status_rows
-from tasks.steps import _anything_new
 from tasks.storage import Storage, check_key, open_storage
 from tests import hostile
 from tests.conftest import raw_s3_client
@@ -320,7 +320,7 @@ def test_no_file_stops_the_others(prefect_server: None, minami: Plan, intake: In
         assert not _hidden(text.replace("\n", "")), text  # lines of Markdown, and names
 
     # Every file is seen as it is, whatever its name: the next run knows nothing is new.
-    assert not _anything_new(intake.storage, ledger)
+    assert not anything_new(intake.storage, ledger)
     before = _snapshot(intake.storage)
     again = collect_submissions(YEAR, PRESET, intake.workspace, settle_seconds=0, return_state=True)
     assert again.is_completed(), again.message
