@@ -18,7 +18,8 @@ it. The context (all plain dicts, lists, strings and numbers):
   ``check`` (※ where the department's grade differs from what the numbers imply),
   ``warned`` (△ where the department's file passed with warnings, see its 差戻し票),
   ``goal_marks``, ``goal_title`` (the top goal where first listed), ``indicators``;
-- ``totals``, ``total``, ``grade_totals``; ``marks_used`` (a row carries ※ or △); ``missing`` (departments without an accepted file);
+- ``totals``, ``total``, ``grade_totals``; ``marks_used`` (a row carries ※ or △);
+  ``missing`` (departments without an accepted file);
 - ``indicators``: one per indicator value with ``series`` over ``indicator_years`` (baseline,
   history, this year; each year with ``label`` and ``heading``, 「平成29年度（現状値）」 for the
   baseline year), ``series_shown`` (numbers with their unit), target, rate, 前年度比 and trend;
