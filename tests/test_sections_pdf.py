@@ -154,7 +154,10 @@ def test_the_seeds_headings_are_printed_in_its_order(
         found = [n for n, page in enumerate(pages["docx"]) if heading in page]
         assert found, (preset, heading)
         first_pages.append(found[0])
-    assert first_pages == sorted(first_pages), (preset, list(zip(expected, first_pages)))
+    assert first_pages == sorted(first_pages), (
+        preset,
+        list(zip(expected, first_pages, strict=True)),
+    )
     first = _body(pages["docx"][0], load_plan(preset).report.document_number)
     assert expected[0] in first[:200], (preset, first[:80])
 
