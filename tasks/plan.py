@@ -130,6 +130,9 @@ class FiscalYears(_Model):
 
     current: int = Field(ge=1989, le=2200)
     previous: int | None = Field(default=None, ge=1989, le=2200)
+    final: int | None = Field(default=None, ge=1989, le=2200)
+    """The plan's target year (目標年度, 計画最終年度), printed in headers such as
+    「令和5年度（目標値）」; ``None`` where the 資料 names no such year."""
 
 
 class SubmissionField(_Model):
@@ -176,8 +179,32 @@ class SubmissionLayout(_Model):
         return next(f.key for f in self.fields if f.kind == "grade")
 
 
+Section = Literal[
+    "cover",
+    "title",
+    "grade_summary",
+    "grade_chart",
+    "submission_status",
+    "indicator_summary",
+    "overview",
+    "tables",
+    "notes",
+]
+"""A part of the 資料 (see ``tasks.sections`` for what each one prints)."""
+
+DEFAULT_SECTIONS: tuple[Section, ...] = (
+    "cover",
+    "grade_summary",
+    "grade_chart",
+    "submission_status",
+    "indicator_summary",
+    "overview",
+    "tables",
+)
+
+
 class ReportProfile(_Model):
-    """Which templates render the committee's 資料 and what the header says."""
+    """Which templates render the committee's 資料, what the header says, what it holds."""
 
     name: Slug
     title: str
@@ -188,6 +215,16 @@ class ReportProfile(_Model):
     """Name of the expectation suite in ``expectations/`` (without ``.json``)."""
     indicator_suite: str = "indicators"
     """Suite for the indicator sheet (指標), so that a preset can set its own severities."""
+    sections: list[Section] = Field(default_factory=lambda: list(DEFAULT_SECTIONS), min_length=1)
+    """The parts of the 資料 in the order printed, as the municipality's committee reads them;
+    a listed part whose data do not exist (no grade given, no indicator) is left out."""
+    notes: list[str] = Field(default_factory=list)
+    """Notes printed under the tables (※１ …), shown where ``notes`` is a section."""
+
+    @model_validator(mode="after")
+    def _check_sections(self) -> ReportProfile:
+        _require_unique("report section", list(self.sections))
+        return self
 
 
 _Identified = TypeVar("_Identified", "Department", "Initiative")
@@ -336,6 +373,8 @@ class PlanOverview(_Model):
     """基本方針."""
     priorities: list[str] = Field(default_factory=list)
     """重点的に取り組む項目."""
+    aims: list[str] = Field(default_factory=list)
+    """めざす状態."""
 
 
 class Placement(_Model):
@@ -353,15 +392,25 @@ def _require_unique(what: str, values: list[str]) -> None:
 
 
 def resolve_config_path(config: str | Path) -> Path:
-    """Return the plan file for a preset name or a path to a plan.yaml or its folder."""
+    """Return the plan file for a preset name or a path to a plan.yaml or its folder.
+
+    A folder holding a plan.yaml wins over a preset of the same name; any other file or
+    folder of that name (a workspace named like the preset, say) does not hide the preset.
+    """
     candidate = Path(config)
     if candidate.is_dir():
         candidate = candidate / "plan.yaml"
-    elif not candidate.exists() and (PRESETS_DIR / str(config)).is_dir():
-        candidate = PRESETS_DIR / str(config) / "plan.yaml"
+    preset = PRESETS_DIR / str(config) / "plan.yaml"
+    if not candidate.is_file() and preset.is_file():
+        candidate = preset
     if not candidate.is_file():
+        shadow = (
+            f"（{Path(config).resolve()} にも plan.yaml がありません）"
+            if Path(config).exists()
+            else ""
+        )
         raise ConfigError(
-            f"{config}: そのようなプリセットや plan.yaml はありません"
+            f"{config}: そのようなプリセットや plan.yaml はありません{shadow}"
             f"（同梱のプリセット: {', '.join(list_presets())}）"
         )
     return candidate

@@ -30,8 +30,12 @@ def render_committee_docx(template: str | Path, context: dict[str, Any]) -> byte
         document = DocxTemplate(str(path))
         declared = document.get_undeclared_template_variables()
         if "grade_chart" in declared:
-            chart = io.BytesIO(build_grade_chart(context))
-            context = {**context, "grade_chart": InlineImage(document, chart, width=Mm(150))}
+            # The chart is drawn only where the section is shown: never an empty chart.
+            chart: object = ""
+            if "grade_chart" in context.get("shown", ["grade_chart"]):
+                image = io.BytesIO(build_grade_chart(context))
+                chart = InlineImage(document, image, width=Mm(150))
+            context = {**context, "grade_chart": chart}
         missing = sorted(declared - set(context))
     except (OSError, KeyError, zipfile.BadZipFile, TemplateError, PackageNotFoundError) as err:
         raise RenderError(

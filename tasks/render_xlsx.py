@@ -8,6 +8,8 @@ Jinja expressions as the Word template (see ``tasks.report`` for the context):
 - a row whose cells use a loop variable is repeated, once per item, with the template row's
   style: ``row`` (initiatives: a goal's rows on a 様式 sheet, else each initiative once),
   ``goal`` (goals), ``ind`` (indicator rows), ``m`` (missing departments), ``g`` (grade totals);
+- a sheet whose A1 is a ``{% if … %}`` that renders empty is left out (a section of the
+  資料 that is not shown this year, see ``tasks.sections``);
 - a sheet named ``様式`` is copied once per 基本目標 (``goal`` is that goal there) and named
   after it; ``|vmerge`` in a cell merges equal neighbours in that column (the 目標 column).
 
@@ -71,7 +73,11 @@ def render_committee_xlsx(template: str | Path, context: dict[str, Any]) -> byte
                     _fill_sheet(evaluate, copied, {**context, "goal": goal}, per_goal=True)
                 workbook.remove(sheet)
             else:
+                # A sheet whose A1 is {% if … %} and renders empty is a section not shown.
+                conditional = str(sheet["A1"].value or "").startswith("{% if")
                 _fill_sheet(evaluate, sheet, context, per_goal=False)
+                if conditional and not sheet["A1"].value:
+                    workbook.remove(sheet)
     except (TemplateError, KeyError, TypeError, IndexError) as err:
         raise RenderError(
             f"{path}: Excel のテンプレートの {{ }} の書き方か項目名に誤りがあります: {err}"

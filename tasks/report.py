@@ -20,9 +20,16 @@ it. The context (all plain dicts, lists, strings and numbers):
   ``check`` (※ where the department's grade differs from what the numbers imply),
   ``warned`` (△ where the department's file passed with warnings, see its 差戻し票),
   ``goal_marks``, ``goal_title`` (the top goal where first listed), ``indicators``;
-- ``totals``, ``total``, ``grade_totals``; ``missing`` (departments without an accepted file);
+- ``totals``, ``total``, ``grade_totals``; ``marks_used`` (a row carries ※ or △);
+  ``missing`` (departments without an accepted file);
 - ``indicators``: one per indicator value with ``series`` over ``indicator_years`` (baseline,
-  history, this year), target, rate, 前年度比 and trend; ``overview`` (the plan's narrative).
+  history, this year; each year with ``label`` and ``heading``, 「平成29年度（現状値）」 for the
+  baseline year), ``series_shown`` (numbers with their unit), target, rate, 前年度比 and trend;
+  ``overview`` (the plan's narrative); ``notes`` (printed under the tables);
+- years: ``year_short`` ("R2"), ``final_year`` / ``final_wareki`` / ``final_short`` (the plan's
+  目標年度, or None / "") and ``final_heading`` (「令和5年度（目標値）」, else 「目標値」);
+- ``sections``: the parts to print, in order (``key``, ``new_page``; see ``tasks.sections``),
+  and ``shown``, their keys.
 """
 
 from __future__ import annotations
@@ -34,9 +41,11 @@ import pandas as pd
 from tasks.fiscal_year import fiscal_year_label, wareki_label
 from tasks.intake import Ledger
 from tasks.plan import Plan
+from tasks.sections import shown_sections
 from tasks.workbook import field_label
 
 _TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
+_ERA_LETTERS = {"明治": "M", "大正": "T", "昭和": "S", "平成": "H", "令和": "R"}
 
 
 def build_report_context(
@@ -90,7 +99,8 @@ def build_report_context(
     goals = [_goal(plan, top.id, make_row) for top in plan.goals]
     initiatives = [make_row(i.id) for i in plan.ordered_initiatives()]
     totals = [sum(g["counts"][i] for g in goals) for i in range(len(codes))]
-    return {
+    final = plan.fiscal_year.final
+    context = {
         "municipality": plan.municipality,
         "plan_name": plan.plan_name,
         "committee": plan.committee,
@@ -100,6 +110,11 @@ def build_report_context(
         "previous_year": plan.fiscal_year.previous or year - 1,
         "year_label": fiscal_year_label(year),
         "year_wareki": wareki_label(year),
+        "year_short": _wareki_short(year),
+        "final_year": final,
+        "final_wareki": wareki_label(final) if final else "",
+        "final_short": _wareki_short(final) if final else "",
+        "final_heading": f"{wareki_label(final)}（目標値）" if final else "目標値",
         "levels": plan.levels,
         "initiative_label": plan.initiative_label,
         "labels": {
@@ -133,7 +148,11 @@ def build_report_context(
         "indicators": indicator_rows,
         "indicator_years": indicator_years,
         "overview": plan.overview.model_dump() if plan.overview else None,
+        "notes": list(plan.report.notes),
+        "marks_used": any(r["check"] or r["warned"] for r in initiatives),
     }
+    sections = shown_sections(plan, context)
+    return {**context, "sections": sections, "shown": [s["key"] for s in sections]}
 
 
 def _goal(plan: Plan, top_id: str, make_row: Any) -> dict[str, Any]:
@@ -286,28 +305,48 @@ def _indicator_rows(
         baseline = _number(record.get("baseline"))
         rate = _number(record.get("achievement_rate"))
         yoy = _number(record.get("yoy_ratio"))
+        name = plan.initiative(str(record["initiative_id"])).name
+        unit = _text(record.get("unit"))
+        texts = [series.get(y, (None, ""))[1] for y in years]
         rows.append(
             {
                 "initiative_id": str(record["initiative_id"]),
-                "initiative": plan.initiative(str(record["initiative_id"])).name,
+                "initiative": name,
                 "indicator": record["indicator_name"],
+                "item": name
+                if record["indicator_name"] == name
+                else f"{name}\n{record['indicator_name']}",
+                "series_shown": [
+                    f"{t}{unit}" if series.get(y, (None, ""))[0] is not None else t
+                    for y, t in zip(years, texts, strict=True)
+                ],
                 "department": plan.department(str(record["department_id"])).name,
                 "unit": _text(record.get("unit")),
                 "direction": "↓" if record.get("direction") == "lower" else "↑",
                 "baseline": _format(baseline),
                 "baseline_year": _text(record.get("baseline_year")),
-                "series": [series.get(y, (None, ""))[1] for y in years],
+                "series": texts,
                 "previous": _format(_number(record.get("previous_value"))),
                 "actual": _shown(record),
                 "target": _format(_number(record.get("target_used"))),
                 "final_target": _format(_number(record.get("final_target"))),
+                "final_target_shown": _with_unit(_number(record.get("final_target")), unit),
                 "rate": f"{rate:.0%}" if rate is not None else "",
                 "yoy": f"{yoy:.0%}" if yoy is not None else "",
                 "trend": _TREND_JA.get(_text(record.get("trend")), ""),
                 "implied_grade": _text(record.get("implied_grade")),
             }
         )
-    labels = [{"year": y, "label": wareki_label(y), "western": f"{y}年度"} for y in years]
+    baselines = {m.baseline_year for i in plan.initiatives for m in i.indicators}
+    labels = [
+        {
+            "year": y,
+            "label": wareki_label(y),
+            "western": f"{y}年度",
+            "heading": f"{wareki_label(y)}（現状値）" if y in baselines else wareki_label(y),
+        }
+        for y in years
+    ]
     return rows, labels
 
 
@@ -336,9 +375,22 @@ def _number(value: Any) -> float | None:
 
 
 def _format(value: float | None) -> str:
+    """Return a number as printed: thousands separated, up to two decimals (2.09, 48.4)."""
     if value is None:
         return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _with_unit(value: float | None, unit: str) -> str:
+    return f"{_format(value)}{unit}" if value is not None else ""
+
+
+def _wareki_short(fiscal_year: int) -> str:
+    """Return the short 和暦 of a fiscal year as seeds print it: 2020 → ``R2``, 2018 → ``H30``."""
+    label = wareki_label(fiscal_year).removesuffix("年度").replace("元", "1")
+    return _ERA_LETTERS[label[:2]] + label[2:]
 
 
 def _zenkaku(number: int) -> str:

@@ -64,6 +64,12 @@ class Layout:
     excel_group_columns: list[Column] | None = None
     """Per-goal Excel sheets: leading columns merged over equal neighbours (目標, 施策 …)."""
     paper_a3: bool = True
+    legend: bool = True
+    """Print the grade legend by the tables (the seed grades its rows)."""
+    table_heading: str | None = None
+    """One-table layouts: the heading above the table, or None (the title section heads it)."""
+    title_year: bool = False
+    """The ``title`` section prints the year under the title (「令和元年度」)."""
 
 
 def hyoka_layout(plan: Plan) -> Layout:
@@ -117,8 +123,8 @@ def nishitokyo_layout(plan: Plan) -> Layout:
     years = _indicator_years(plan)
     series = [
         Column(
-            "{{ indicator_years[" + str(i) + "].label }}" + ("（現状値）" if i == 0 else ""),
-            "{{ ind.series[" + str(i) + "] }}",
+            "{{ indicator_years[" + str(i) + "].heading }}",
+            "{{ ind.series_shown[" + str(i) + "] }}",
             20,
         )
         for i in range(len(years))
@@ -126,13 +132,18 @@ def nishitokyo_layout(plan: Plan) -> Layout:
     return Layout(
         per_goal=False,
         loop="ind",
+        legend=False,
+        title_year=True,
         columns=[
-            Column("{{ levels[0] }}", "{{ rows_by_id[ind.initiative_id].goal_title }}", 30),
-            Column("項目", "{{ ind.initiative }}\n{{ ind.indicator }}（{{ ind.unit }}）", 46),
+            Column(
+                "{{ levels[0] }}・{{ levels[1] }}",
+                "{{ rows_by_id[ind.initiative_id].goal_title }}",
+                30,
+            ),
+            Column("{{ initiative_label }}", "{{ ind.item }}", 46),
             Column("担当部署", "{{ ind.department }}", 22),
             *series,
-            Column("目標値", "{{ ind.final_target }}", 20),
-            Column("達成率", "{{ ind.rate }}", 14),
+            Column("{{ final_heading }}", "{{ ind.final_target_shown }}", 20),
             Column("{{ labels.done_text }}", "{{ rows_by_id[ind.initiative_id].done_text }}", 64),
             Column("{{ labels.next_steps }}", "{{ rows_by_id[ind.initiative_id].next_steps }}", 60),
         ],
@@ -140,20 +151,21 @@ def nishitokyo_layout(plan: Plan) -> Layout:
 
 
 def niigata_nishi_layout(plan: Plan) -> Layout:
-    """新潟市西区 資料3-1: NO, ○ under each 基本目標 served, 取組内容, 実績, 3年後の目標値."""
+    """新潟市西区 資料3-1: NO, ○ under each 基本目標 served, 取組内容, R2実績, 3年後の目標値."""
     marks = [
         Column("{{ levels[0] }}" + str(i + 1), "{{ row.goal_marks[" + str(i) + "] }}", 12)
         for i in range(len(plan.goals))
     ]
     return Layout(
         per_goal=False,
+        legend=False,
         columns=[
             Column("NO", "{{ row.no }}", 10),
             Column("{{ initiative_label }}", "{{ row.name }}", 48),
             *marks,
             Column("取組内容", "{{ row.summary }}", 70),
-            Column("{{ labels.result_text }}", "{{ row.result_text }}", 60),
-            Column("3年後の目標値", "{{ row.final_goal }}", 50),
+            Column("{{ year_short }}実績", "{{ row.result_text }}", 60),
+            Column("3年後の目標値（{{ final_short }}）", "{{ row.final_goal }}", 50),
         ],
     )
 
@@ -164,12 +176,14 @@ def overview_layout(plan: Plan) -> Layout:
     return Layout(
         per_goal=False,
         paper_a3=False,
+        table_heading="{{ initiative_label }}",
         columns=[
-            Column("{{ levels[0] }}", "{{ row.goal_title }}", 40),
-            Column("{{ initiative_label }}", mark + "{{ row.name }}", 50),
-            Column("内容", "{{ row.summary }}", 100),
-            Column("担当", "{{ row.departments }}", 26),
-            Column("{{ labels.result_text }}", "{{ row.result_text }}", 50),
+            Column("{{ levels[0] }}", "{{ row.goal_title }}", 36),
+            Column("{{ initiative_label }}", mark + "{{ row.name }}", 44),
+            Column("内容", "{{ row.summary }}", 84),
+            Column("担当", "{{ row.departments }}", 22),
+            Column("{{ labels.result_text }}", "{{ row.result_text }}", 64),
+            Column("{{ labels.grade }}", "{{ row.grade }}{{ row.check }}{{ row.warned }}", 14),
         ],
     )
 
@@ -184,7 +198,7 @@ LAYOUTS: dict[str, Callable[[Plan], Layout]] = {
 
 
 def build_docx(plan: Plan, layout: Layout, path: Path) -> None:
-    """Write a Word template: summary page, optional overview, then the layout's tables."""
+    """Write a Word template that prints the report's ``sections`` in their order."""
     document = Document()
     _set_fonts(document)
     section = document.sections[0]
@@ -201,39 +215,106 @@ def build_docx(plan: Plan, layout: Layout, path: Path) -> None:
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _page_number(footer)
 
-    document.add_paragraph("{{ municipality }}　{{ plan_name }}", style="Title")
-    document.add_paragraph("{{ year_label }}　{{ title }}", style="Heading 1")
-    document.add_paragraph("{{ committee }} 資料", style="Normal")
-    _summary(document)
-    _overview(document)
-    if layout.per_goal:
-        document.add_paragraph("{%p for goal in goals %}")
-        heading = document.add_paragraph(layout.heading, style="Heading 1")
-        heading.paragraph_format.page_break_before = True
-        _grouped_table(document, layout)
-        document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
-        document.add_paragraph(
-            "※ 指標の達成率から見た評価と自己評価が異なるもの　"
-            "△ 提出時に確認事項（注意）があったもの"
-        )
-        document.add_paragraph("{%p endfor %}")
-    else:
-        heading = document.add_paragraph("{{ title }}", style="Heading 1")
-        heading.paragraph_format.page_break_before = True
-        source = "indicators" if layout.loop == "ind" else "initiatives"
-        _loop_table(document, layout.columns, source, layout.loop)
+    document.add_paragraph("{%p for s in sections %}")
+    _page_break(document, "s.new_page")
+    for number, (key, write) in enumerate(_SECTION_WRITERS.items()):
+        keyword = "if" if number == 0 else "elif"
+        document.add_paragraph("{%p " + keyword + ' s.key == "' + key + '" %}')
+        write(document, layout)
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p endfor %}")
     document.core_properties.author = "shiryo"
     document.save(str(path))
     path.write_bytes(normalise_package(path.read_bytes()))
 
 
+def _cover(document: Any, layout: Layout) -> None:
+    document.add_paragraph("{{ municipality }}　{{ plan_name }}", style="Title")
+    document.add_paragraph("{{ year_label }}　{{ title }}", style="Heading 1")
+    document.add_paragraph("{{ committee }} 資料", style="Normal")
+
+
+def _title(document: Any, layout: Layout) -> None:
+    document.add_paragraph("{{ title }}", style="Heading 1")
+    if layout.title_year:
+        document.add_paragraph("{{ year_wareki }}", style="Heading 2")
+
+
+def _tables(document: Any, layout: Layout) -> None:
+    if layout.per_goal:
+        document.add_paragraph("{%p for goal in goals %}")
+        _page_break(document, "s.new_page or not loop.first")
+        document.add_paragraph(layout.heading, style="Heading 1")
+        _grouped_table(document, layout)
+        _legend(document, layout)
+        document.add_paragraph("{%p endfor %}")
+        return
+    if layout.table_heading:
+        document.add_paragraph(layout.table_heading, style="Heading 1")
+    source = "indicators" if layout.loop == "ind" else "initiatives"
+    _loop_table(document, layout.columns, source, layout.loop)
+    _legend(document, layout)
+
+
+def _legend(document: Any, layout: Layout) -> None:
+    if not layout.legend:
+        return
+    document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
+    document.add_paragraph("{%p if marks_used %}")
+    document.add_paragraph(
+        "※ 指標の達成率から見た評価と自己評価が異なるもの　△ 提出時に確認事項（注意）があったもの"
+    )
+    document.add_paragraph("{%p endif %}")
+
+
+def _notes(document: Any, layout: Layout) -> None:
+    document.add_paragraph("{%p for note in notes %}")
+    document.add_paragraph("{{ note }}")
+    document.add_paragraph("{%p endfor %}")
+
+
+def _page_break(document: Any, condition: str) -> None:
+    """Add a page break printed only when ``condition`` holds (a section or goal begins)."""
+    document.add_paragraph("{%p if " + condition + " %}")
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.page_break_before = True
+    paragraph.paragraph_format.space_after = Pt(0)
+    document.add_paragraph("{%p endif %}")
+
+
 def build_xlsx(plan: Plan, layout: Layout, path: Path) -> None:
-    """Write an Excel template: 集計 (grade counts per goal), then the layout's sheet(s)."""
+    """Write an Excel template with a sheet per section that has one, in the plan's order.
+
+    集計 (grade_summary) and 提出状況 (submission_status) open with a conditional A1: the
+    renderer leaves the sheet out when that section has nothing to show this year.
+    """
     workbook = Workbook()
-    summary = workbook.active
-    assert summary is not None
-    summary.title = "集計"
-    summary["A1"] = "{{ municipality }} {{ year_label }} {{ title }}　評価の集計"
+    first = workbook.active
+    assert first is not None
+    for key in plan.report.sections:
+        if key == "grade_summary":
+            _summary_sheet(workbook.create_sheet("集計"), plan)
+        elif key == "submission_status":
+            _status_sheet(workbook.create_sheet("提出状況"))
+        elif key == "tables":
+            notes = "notes" in plan.report.sections
+            _table_sheet(
+                workbook.create_sheet("様式" if layout.per_goal else "一覧"), layout, notes
+            )
+    workbook.remove(first)
+    workbook.properties.creator = "shiryo"
+    workbook.save(str(path))
+    path.write_bytes(normalise_package(path.read_bytes()))
+
+
+def _shown_only(section: str, text: str) -> str:
+    return "{% if '" + section + "' in shown %}" + text + "{% endif %}"
+
+
+def _summary_sheet(summary: Worksheet, plan: Plan) -> None:
+    summary["A1"] = _shown_only(
+        "grade_summary", "{{ municipality }} {{ year_label }} {{ title }}　評価の集計"
+    )
     summary["A1"].font = Font(name=GOTHIC, size=14, bold=True)
     codes = len(plan.grade_scale.grades)
     headers = [
@@ -246,19 +327,23 @@ def build_xlsx(plan: Plan, layout: Layout, path: Path) -> None:
         *["{{ goal.counts[" + str(i) + "] }}" for i in range(codes)],
         "{{ goal.total }}",
     ]
-    _header_row(summary, 3, headers, [40] + [8] * (codes + 1))
+    _header_row(summary, 3, headers, [40.0] + [8.0] * (codes + 1))
     _body_row(summary, 4, bodies)
     summary["A6"] = "〔{{ legend_title }}〕　{{ legend }}"
     _page_setup(summary, a3=False)
 
-    missing = workbook.create_sheet("提出状況")
-    missing["A1"] = "{{ year_label }} 提出が済んでいない部署（{{ missing|length }}）"
+
+def _status_sheet(missing: Worksheet) -> None:
+    missing["A1"] = _shown_only(
+        "submission_status", "{{ year_label }} 提出が済んでいない部署（{{ missing|length }}）"
+    )
     missing["A1"].font = Font(name=GOTHIC, size=12, bold=True)
     _header_row(missing, 3, ["部署", "状況"], [30, 30])
     _body_row(missing, 4, ["{{ m.name }}", "{{ m.state }}"])
     _page_setup(missing, a3=False)
 
-    sheet = workbook.create_sheet("様式" if layout.per_goal else "一覧")
+
+def _table_sheet(sheet: Worksheet, layout: Layout, notes: bool) -> None:
     columns = (
         [*(layout.excel_group_columns or []), *layout.columns]
         if layout.per_goal
@@ -267,19 +352,21 @@ def build_xlsx(plan: Plan, layout: Layout, path: Path) -> None:
     sheet["A1"] = "{{ levels[0] }}　{{ goal.title }}" if layout.per_goal else "{{ title }}"
     sheet["A1"].font = Font(name=GOTHIC, size=14, bold=True)
     sheet["A2"] = "{{ municipality }}　{{ year_label }}"
-    sheet["A3"] = "〔{{ legend_title }}〕　{{ legend }}"
-    sheet["A3"].font = Font(name=GOTHIC, size=9)
+    if layout.legend:
+        sheet["A3"] = "〔{{ legend_title }}〕　{{ legend }}"
+        sheet["A3"].font = Font(name=GOTHIC, size=9)
     _header_row(sheet, 4, [c.header for c in columns], [c.width * 0.5 for c in columns])
     _body_row(sheet, 5, [c.body for c in columns])
+    if notes:
+        sheet["A7"] = "{{ notes|join('\\n') }}"
+        sheet["A7"].font = Font(name=FONT, size=9)
+        sheet["A7"].alignment = Alignment(vertical="top", wrap_text=False)
     sheet.freeze_panes = "B5"
     sheet.print_title_rows = "4:4"
     _page_setup(sheet, a3=layout.paper_a3)
-    workbook.properties.creator = "shiryo"
-    workbook.save(str(path))
-    path.write_bytes(normalise_package(path.read_bytes()))
 
 
-def _summary(document: Any) -> None:
+def _grade_summary(document: Any, layout: Layout) -> None:
     document.add_paragraph("評価の集計", style="Heading 2")
     _loop_table(
         document,
@@ -303,7 +390,13 @@ def _summary(document: Any) -> None:
         "g",
     )
     document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
+
+
+def _grade_chart(document: Any, layout: Layout) -> None:
     document.add_paragraph("{{ grade_chart }}").alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _submission_status(document: Any, layout: Layout) -> None:
     document.add_paragraph("提出状況", style="Heading 2")
     document.add_paragraph("{%p if missing %}")
     document.add_paragraph("次の部署の提出が済んでいません（{{ missing|length }} 部署）。")
@@ -313,7 +406,9 @@ def _summary(document: Any) -> None:
     document.add_paragraph("{%p else %}")
     document.add_paragraph("すべての部署から提出がありました。")
     document.add_paragraph("{%p endif %}")
-    document.add_paragraph("{%p if indicators %}")
+
+
+def _indicator_summary(document: Any, layout: Layout) -> None:
     document.add_paragraph("指標の達成状況", style="Heading 2")
     _loop_table(
         document,
@@ -333,28 +428,44 @@ def _summary(document: Any) -> None:
         "indicators",
         "ind",
     )
-    document.add_paragraph("{%p endif %}")
 
 
-def _overview(document: Any) -> None:
-    document.add_paragraph("{%p if overview %}")
-    heading = document.add_paragraph("計画の概要", style="Heading 1")
-    heading.paragraph_format.page_break_before = True
+def _overview(document: Any, layout: Layout) -> None:
+    """The plan overview page (計画の概要), headed as the seed heads its parts."""
     document.add_paragraph("基本理念", style="Heading 2")
     document.add_paragraph("{{ overview.philosophy }}")
-    document.add_paragraph("現状と課題", style="Heading 2")
+    document.add_paragraph("{{ municipality }}の地域福祉を取り巻く現状と課題", style="Heading 2")
     document.add_paragraph("{%p for item in overview.issues %}")
-    document.add_paragraph("・{{ item }}")
+    document.add_paragraph("○{{ item }}")
     document.add_paragraph("{%p endfor %}")
     document.add_paragraph("基本方針", style="Heading 2")
     document.add_paragraph("{%p for item in overview.policies %}")
     document.add_paragraph("{{ loop.index }}．{{ item }}")
     document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p if overview.aims %}")
+    document.add_paragraph("めざす状態", style="Heading 2")
+    document.add_paragraph("{%p for item in overview.aims %}")
+    document.add_paragraph("・{{ item }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endif %}")
     document.add_paragraph("重点的に取り組む項目", style="Heading 2")
     document.add_paragraph("{%p for item in overview.priorities %}")
     document.add_paragraph("◎ {{ item }}")
     document.add_paragraph("{%p endfor %}")
-    document.add_paragraph("{%p endif %}")
+
+
+_SECTION_WRITERS: dict[str, Callable[[Any, Layout], None]] = {
+    "cover": _cover,
+    "title": _title,
+    "grade_summary": _grade_summary,
+    "grade_chart": _grade_chart,
+    "submission_status": _submission_status,
+    "indicator_summary": _indicator_summary,
+    "overview": _overview,
+    "tables": _tables,
+    "notes": _notes,
+}
+"""What the Word template prints for each section (``tasks.sections`` lists them)."""
 
 
 def _set_fonts(document: Any) -> None:

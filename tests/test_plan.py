@@ -94,3 +94,40 @@ def test_it_moves_the_plan_to_another_year(minami: Plan) -> None:
     moved = plan_for_year(minami, 2022)
     assert (moved.fiscal_year.current, moved.fiscal_year.previous) == (2022, 2021)
     assert plan_for_year(minami, None) is minami
+
+
+def test_a_preset_name_wins_over_a_folder_without_a_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It loads the shipped preset when a same-named folder (a workspace) has no plan.yaml."""
+    from tasks.plan import PRESETS_DIR, resolve_config_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nishitokyo").mkdir()
+    assert resolve_config_path("nishitokyo") == PRESETS_DIR / "nishitokyo" / "plan.yaml"
+    (tmp_path / "nishitokyo" / "plan.yaml").write_text("schema_version: 1\n", encoding="utf-8")
+    assert resolve_config_path("nishitokyo") == Path("nishitokyo") / "plan.yaml"
+
+
+def test_it_names_the_folder_that_holds_no_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It says which folder it looked in when neither a preset nor a plan.yaml is there."""
+    from tasks.errors import ConfigError
+    from tasks.plan import resolve_config_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ConfigError, match=r"mine にも plan\.yaml がありません"):
+        resolve_config_path("mine")
+
+
+def test_a_report_section_is_listed_once(minami: Plan) -> None:
+    """It refuses a plan that lists one section of the 資料 twice."""
+    from pydantic import ValidationError
+
+    from tasks.plan import ReportProfile
+
+    raw = {**minami.report.model_dump(), "sections": ["tables", "tables"]}
+    with pytest.raises(ValidationError, match="report section repeats"):
+        ReportProfile.model_validate(raw)
