@@ -9,6 +9,7 @@ the Excel one follows the conventions in ``tasks.render_xlsx``.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -557,6 +558,13 @@ def _header_row(sheet: Worksheet, row: int, texts: list[str], widths: list[float
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = _BORDER
         sheet.column_dimensions[get_column_letter(col)].width = round(width, 1)
+    # Excel does not grow a row for wrapped text on its own: give the headers their lines (a
+    # full-width character is about two units of column width; a {{ }} label counts long).
+    lines = max(
+        math.ceil(len(text) * 2 / max(width, 1.0))
+        for text, width in zip(texts, widths, strict=True)
+    )
+    sheet.row_dimensions[row].height = 13.5 * min(max(lines, 1), 4) + 3
 
 
 def _body_row(sheet: Worksheet, row: int, texts: list[str]) -> None:
