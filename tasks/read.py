@@ -140,23 +140,28 @@ def _check_visible(visible: dict[str, SheetVisibleEnum], sheet: str) -> None:
 
 def _refuse_formulas(sheet: str, facts: SheetFacts | None) -> None:
     """Refuse a sheet we read that holds any formula (a department's formula is never run) or
-    any error value."""
-    if facts is not None and facts.formulas:
-        shown = "、".join(facts.formulas[:10]) + (" ほか" if len(facts.formulas) > 10 else "")
+    any error value (#N/A, #DIV/0!: it would read as a blank, and the department meant one)."""
+    if facts is None:
+        return
+    _refuse_cells(
+        sheet,
+        facts.formulas,
+        "に数式が入力されています。"
+        "数式ではなく値を入力してください（コピーして「値の貼り付け」で値にできます）。",
+    )
+    _refuse_cells(
+        sheet,
+        facts.errors,
+        "にエラー値（#N/A、#DIV/0! など）が入っています。"
+        "エラー値を消して、文字や数値を入力してください。",
+    )
+
+
+def _refuse_cells(sheet: str, cells: list[str], problem: str) -> None:
+    if cells:
+        shown = "、".join(cells[:10]) + (" ほか" if len(cells) > 10 else "")
         raise SubmissionError(
-            f"シート「{sheet}」のセル {shown} に数式が入力されています。"
-            "数式ではなく値を入力してください（コピーして「値の貼り付け」で値にできます）。",
-            sheet=sheet,
-            cell=facts.formulas[0],
-        )
-    if facts is not None and facts.errors:
-        # An error value (#N/A, #DIV/0!) would read as a blank: the department meant something.
-        shown = "、".join(facts.errors[:10]) + (" ほか" if len(facts.errors) > 10 else "")
-        raise SubmissionError(
-            f"シート「{sheet}」のセル {shown} にエラー値（#N/A、#DIV/0! など）が入っています。"
-            "エラー値を消して、文字や数値を入力してください。",
-            sheet=sheet,
-            cell=facts.errors[0],
+            f"シート「{sheet}」のセル {shown} {problem}", sheet=sheet, cell=cells[0]
         )
 
 

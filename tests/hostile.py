@@ -581,32 +581,23 @@ _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedS
 _SST = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
 
+def _with_shared_strings(base: bytes, table: bytes, index: bytes) -> bytes:
+    """Return ``base`` with a shared-strings table (its tail after <sst) and I6 pointing in."""
+    parts = parts_of(base)
+    add_part(parts, "xl/sharedStrings.xml", _SST + table, _SST_TYPE, "sharedStrings")
+    parts[MAIN] = cell("I6", b"<v>" + index + b"</v>", b"s")(parts[MAIN])
+    return pack(parts)
+
+
 def shared_string_out_of_range(base: bytes) -> bytes:
     """An input cell pointing at shared string 999999 of a table holding one."""
-    parts = parts_of(base)
-    add_part(
-        parts,
-        "xl/sharedStrings.xml",
-        _SST + b' count="1"><si><t>a</t></si></sst>',
-        _SST_TYPE,
-        "sharedStrings",
-    )
-    parts[MAIN] = cell("I6", b"<v>999999</v>", b"s")(parts[MAIN])
-    return pack(parts)
+    return _with_shared_strings(base, b' count="1"><si><t>a</t></si></sst>', b"999999")
 
 
 def shared_strings_count_lies(base: bytes) -> bytes:
     """A shared-string table claiming two billion strings (a reader that preallocates dies)."""
-    parts = parts_of(base)
-    add_part(
-        parts,
-        "xl/sharedStrings.xml",
-        _SST + b' count="2000000000" uniqueCount="2000000000"><si><t>a</t></si></sst>',
-        _SST_TYPE,
-        "sharedStrings",
-    )
-    parts[MAIN] = cell("I6", b"<v>0</v>", b"s")(parts[MAIN])
-    return pack(parts)
+    table = b' count="2000000000" uniqueCount="2000000000"><si><t>a</t></si></sst>'
+    return _with_shared_strings(base, table, b"0")
 
 
 def shared_strings_flood(base: bytes) -> bytes:
