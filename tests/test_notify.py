@@ -86,6 +86,7 @@ class Service:
     inbox: _Inbox
     settings: Path
     serve_pid: int
+    workspace: Path
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             prefect_server(root) as server,
             shiryo_serve(server, workspace, plan_yaml, root, env, notify=settings) as serve,
         ):
-            yield Service(server, inbox, settings, serve.pid)
+            yield Service(server, inbox, settings, serve.pid, workspace)
     finally:
         inbox.shutdown()
         inbox.server_close()
@@ -142,6 +143,10 @@ def test_a_failed_step_notifies_the_coordinator(service: Service) -> None:
 
 def test_a_crashed_run_notifies_the_coordinator(service: Service) -> None:
     """It posts a message when a run's process is killed in the middle of a step."""
+    # A file not seen yet, so that take-intake waits for it to settle (with nothing new it
+    # returns at once); removed again below, so the module's other runs never see it.
+    arriving = next((service.workspace / "intake").glob("*/*")) / "arriving.xlsx"
+    arriving.write_bytes(b"still being copied")
     run_id = start_deployment_run(
         service.server, "collect-submissions/collect-submissions", settle_seconds=600
     )
@@ -150,6 +155,7 @@ def test_a_crashed_run_notifies_the_coordinator(service: Service) -> None:
     )
     _wait_for_running_task(service.server, run_id, "take-intake")
     os.kill(child, signal.SIGKILL)  # the machine "stops" while intake waits for files to settle
+    arriving.unlink()
     crashed = wait_for_final_state(service.server, run_id)
     assert crashed.state.is_crashed(), crashed.state
     message = service.inbox.wait_for(f"{service.server.url}/runs/flow-run/{run_id}")
