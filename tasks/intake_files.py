@@ -1,7 +1,7 @@
 """Which listed intake files are submissions, and reading them as they were listed.
 
 A storage lists whatever people and their machines put in intake: the intake takes only the
-files that stayed the same between two looks (``list_stable``), skips what editors and
+files that stayed the same for a while (``list_stable``), skips what editors and
 operating systems leave beside them (``is_system_file``), and reads each (``read_unchanged``)
 so that one file that vanished, changed or cannot be read never stops the others.
 """
@@ -16,12 +16,22 @@ from tasks.storage import Storage, StoredObject, check_key
 
 
 def list_stable(
-    storage: Storage, prefix: str, settle_seconds: float
+    storage: Storage, prefix: str, settle_seconds: float, now: float | None = None
 ) -> tuple[list[StoredObject], list[str]]:
-    """Return the objects whose size and time did not change between two looks, and the rest."""
+    """Return the objects whose size and time stayed the same for ``settle_seconds``, and the rest.
+
+    Two looks: the second waits only until the youngest listed file is ``settle_seconds`` old
+    (by its modification time against ``now``, this machine's clock). A department's file
+    dropped minutes before the run is taken at once; one saved a moment ago is looked at again
+    after the rest of the settle time, and taken only if its size and time did not change.
+    """
     first = {o.key: o for o in storage.list(prefix)}
-    if settle_seconds > 0:
-        time.sleep(settle_seconds)
+    now = time.time() if now is None else now
+    youngest = max((o.mtime for o in first.values()), default=now)
+    # A time in the future (another machine's clock) counts as just written: the full wait.
+    wait = settle_seconds - max(0.0, now - youngest)
+    if wait > 0:
+        time.sleep(wait)
     second = storage.list(prefix)
     stable = [o for o in second if first.get(o.key) == o]
     changing = sorted({o.key for o in second} - {o.key for o in stable})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import unicodedata
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tasks.intake import collect_new_files, load_ledger
+from tasks.intake_files import list_stable
 from tasks.plan import Plan
 from tasks.status import build_status_rows
 from tasks.steps import check_pending, take_intake
@@ -73,6 +75,41 @@ def test_a_file_still_being_written_waits(workspace: Path, minami: Plan) -> None
     assert during.taken == [] and during.waiting == ["intake/2021/shakyo/copying.xlsx"]
     after = take_intake(minami, str(workspace), settle_seconds=0.1)
     assert [e.size for e in after.taken] == [len(data)]
+
+
+def test_a_file_dropped_a_while_ago_is_taken_without_waiting(workspace: Path, minami: Plan) -> None:
+    """It takes a file last changed longer ago than the settle time at the first look."""
+    _drop(workspace, "intake/2021/shakyo/提出.xlsx", filled_workbook(minami, "shakyo"))
+    earlier = time.time() - 120
+    os.utime(workspace / "intake/2021/shakyo/提出.xlsx", (earlier, earlier))
+    began = time.monotonic()
+    taken = take_intake(minami, str(workspace), settle_seconds=60).taken
+    assert time.monotonic() - began < 30  # far less than the 60 s a second look would wait
+    assert [e.original_name for e in taken] == ["提出.xlsx"]
+
+
+def test_the_second_look_waits_for_the_youngest_file(workspace: Path) -> None:
+    """It waits only the rest of the settle time of the most recently changed file."""
+    storage = FolderStorage(workspace)
+    storage.write_bytes("intake/2021/shakyo/old.xlsx", b"old")
+    storage.write_bytes("intake/2021/kenko/new.xlsx", b"new")
+    now = time.time()
+    os.utime(workspace / "intake/2021/shakyo/old.xlsx", (now - 100, now - 100))
+    os.utime(workspace / "intake/2021/kenko/new.xlsx", (now - 0.5, now - 0.5))
+    began = time.monotonic()
+    stable, changing = list_stable(storage, "intake/2021", settle_seconds=1.5, now=now)
+    waited = time.monotonic() - began
+    assert 0.9 <= waited < 1.5, waited  # 1.5 s less the 0.5 s the young file has already had
+    assert sorted(o.key for o in stable) == [
+        "intake/2021/kenko/new.xlsx",
+        "intake/2021/shakyo/old.xlsx",
+    ]
+    assert changing == []
+    # A time ahead of this machine's clock (another machine's) counts as just written.
+    os.utime(workspace / "intake/2021/kenko/new.xlsx", (now + 50, now + 50))
+    began = time.monotonic()
+    list_stable(storage, "intake/2021", settle_seconds=0.5, now=now)
+    assert time.monotonic() - began >= 0.5
 
 
 def test_a_resubmission_supersedes_and_both_stay(workspace: Path, minami: Plan) -> None:
