@@ -1,8 +1,9 @@
 """Intake: take each complete new file in the intake folder exactly once, archive it, log it.
 
 A file is identified by the SHA-256 of its bytes. It is taken only when it is complete: its size
-and modification time are the same in two listings ``settle_seconds`` apart (a file still being
-copied changes between them and waits for the next run). The original bytes go to
+and modification time stayed the same for ``settle_seconds`` (two listings, the second once the
+youngest file is that old; a file still being copied changes between them and waits for the
+next run, see ``tasks.intake_files.list_stable``). The original bytes go to
 ``archive/<fy>/<sha256>.xlsx`` (written once, never replaced) and every sighting has an entry in
 the ledger ``ledger/<fy>.json`` (受付台帳): the same bytes under another name are recorded as a
 ``duplicate`` and never processed twice.
