@@ -53,16 +53,18 @@ if str(REPO_ROOT) not in sys.path:
 import yaml  # noqa: E402
 from openpyxl import load_workbook  # noqa: E402
 
-import tasks.plan as plan_module  # noqa: E402
-import tasks.workbook as workbook_module  # noqa: E402
-from tasks.plan import Initiative, Placement, Plan  # noqa: E402
-from tasks.workbook import (  # noqa: E402
+import tasks.call.workbook as workbook_module  # noqa: E402
+import tasks.plan.model as plan_module  # noqa: E402
+from tasks.call.workbook import (  # noqa: E402
     HEADER_ROW,
     INDICATOR_INPUT_HEADER,
     build_submission_workbook,
     field_label,
-    submission_filename,
 )
+from tasks.plan.load import load_plan, plan_hash  # noqa: E402
+from tasks.plan.model import Plan  # noqa: E402
+from tasks.plan.parts import Initiative, Placement  # noqa: E402
+from tasks.workspace.keys import submission_filename  # noqa: E402
 
 GENERATOR_VERSION = 3
 DEFAULT_PER_PLAN = 50
@@ -247,7 +249,7 @@ def plan_document(departments: int, city: int = 0) -> dict[str, Any]:
                 targets.append(target)
             sections.append({"id": f"g{t + 1}-{s + 1}", "title": field_title, "children": targets})
         goals.append({"id": f"g{t + 1}", "title": top, "children": sections})
-    minami = plan_module.load_plan("niigata-minami")
+    minami = load_plan("niigata-minami")
     return {
         "schema_version": 1,
         "municipality": municipality(city),
@@ -315,7 +317,7 @@ _INDEXES: dict[int, _PlanIndex] = {}
 
 
 def _set_unique(what: str, values: list[str]) -> None:
-    # The product's check (tasks.plan._require_unique) with a Counter instead of list.count.
+    # The product's check (tasks.plan.parts.require_unique) with a Counter instead of list.count.
     repeated = sorted(v for v, count in Counter(values).items() if count > 1)
     if repeated:
         raise ValueError(f"{what} repeats: {repeated}")
@@ -346,7 +348,7 @@ def _indexed(method: str, original: Callable[..., Any]) -> Callable[..., Any]:
 def _install_indexed_lookups() -> None:
     if getattr(Plan, "_bench_indexed", False):
         return
-    plan_module._require_unique = _set_unique
+    plan_module.require_unique = _set_unique  # type: ignore[assignment]
     for method in ("department", "initiative", "ordered_initiatives", "initiatives_of"):
         setattr(Plan, method, _indexed(method, getattr(Plan, method)))
     original_placements = Plan.placements
@@ -382,7 +384,7 @@ def indexed_plan(document: dict[str, Any]) -> Plan:
         ordered=list(ordered.values()),
         of_department=of_department,
         placements=[],
-        hash=plan_module.plan_hash(plan),
+        hash=plan_hash(plan),
         placements_of={},
     )
     _INDEXES[id(plan)] = index
@@ -529,7 +531,7 @@ def city_sizes(files: int, per_plan: int) -> list[int]:
 def builder_digest() -> str:
     """Return a hash of the product code a workbook is built from (a new one: a new set)."""
     digest = hashlib.sha256()
-    for name in ("plan.py", "workbook.py", "ooxml.py", "fiscal_year.py"):
+    for name in ("plan/model.py", "call/workbook.py", "ooxml.py", "plan/fiscal_year.py"):
         digest.update((REPO_ROOT / "tasks" / name).read_bytes())
     return digest.hexdigest()[:8]
 
@@ -638,7 +640,7 @@ def _check_round_trip(document: dict[str, Any], path: Path) -> None:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     _install_indexed_lookups()
     written = Plan.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
-    if plan_module.plan_hash(written) != plan_module.plan_hash(Plan.model_validate(document)):
+    if plan_hash(written) != plan_hash(Plan.model_validate(document)):
         raise RuntimeError(f"{path}: the plan does not survive a YAML round trip")
 
 

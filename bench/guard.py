@@ -6,8 +6,8 @@ DIR``), with that code too, each in its own process, side by side:
 
     python -m bench.guard --files 300 [--before DIR]
 
-- guard: ``tasks.guard.inspect_package`` (zip, XML and cell bounds) per valid file;
-- read: ``tasks.read.read_submission`` (guard + calamine + checks) per valid file;
+- guard: ``tasks.check.guard.inspect_package`` (zip, XML and cell bounds) per valid file;
+- read: ``tasks.check.read.read_submission`` (guard + calamine + checks) per valid file;
 - intake: ``collect_new_files`` (list twice, read, hash, archive, one ledger entry) per file;
 - hostile (this checkout only): the slowest file of ``tests.hostile``'s refused builds, and
   the peak RSS of reading them all.
@@ -36,8 +36,8 @@ def write_files(folder: Path, count: int) -> None:
     """Write ``count`` filled-in submissions of one department (distinct bytes) to ``folder``."""
     from openpyxl import load_workbook
 
-    from tasks.plan import load_plan
-    from tasks.workbook import HEADER_ROW, build_submission_workbook
+    from tasks.call.workbook import HEADER_ROW, build_submission_workbook
+    from tasks.plan.load import load_plan
 
     plan = load_plan(PRESET)
     blank = build_submission_workbook(plan, DEPARTMENT)
@@ -56,11 +56,12 @@ def write_files(folder: Path, count: int) -> None:
 
 def measure(folder: Path) -> dict[str, object]:
     """Return the best per-file seconds of each phase over ROUNDS rounds (this process's code)."""
-    from tasks.guard import inspect_package
-    from tasks.intake import Ledger, collect_new_files
-    from tasks.plan import load_plan
-    from tasks.read import read_submission
-    from tasks.storage import FolderStorage
+    from tasks.check.guard import inspect_package
+    from tasks.check.read import read_submission
+    from tasks.intake.collect import collect_new_files
+    from tasks.intake.ledger import Ledger
+    from tasks.plan.load import load_plan
+    from tasks.workspace.folder import FolderStorage
 
     plan = load_plan(PRESET)
     paths = sorted(folder.rglob("*.xlsx"))
@@ -89,9 +90,9 @@ def measure_hostile() -> dict[str, object]:
     """Return the slowest refused build of tests.hostile and the peak RSS after all of them."""
     import resource
 
+    from tasks.check.read import read_submission
     from tasks.errors import SubmissionError
-    from tasks.plan import load_plan
-    from tasks.read import read_submission
+    from tasks.plan.load import load_plan
     from tests.helpers import filled_workbook
     from tests.test_hostile import REFUSED
     from tests.test_hostile_intake import REFUSED_MORE

@@ -21,22 +21,22 @@ import resource
 import time
 from pathlib import Path
 
-from tasks.intake import load_ledger
-from tasks.merge import load_consolidated, load_indicator_history, load_indicators
-from tasks.plan import load_plan
-from tasks.render_docx import render_committee_docx
-from tasks.render_xlsx import render_committee_xlsx
-from tasks.report import build_report_context
-from tasks.steps import check_pending, consolidate_year, take_intake
-from tasks.storage import open_storage
+from tasks.cycle.steps import check_pending, consolidate_year, take_intake
+from tasks.dataset.store import load_consolidated, load_indicator_history, load_indicators
+from tasks.intake.ledger import load_ledger
+from tasks.plan.load import load_plan
+from tasks.render.docx import render_committee_docx
+from tasks.render.report import build_report_context
+from tasks.render.xlsx import render_committee_xlsx
+from tasks.workspace.storage import open_storage
 
 
 def prepare(config: str, workspace: str) -> None:
     """Build the year's dataset from the workbooks in the workspace's intake."""
-    plan = load_plan(config)
-    take_intake(plan, workspace, 0)
-    check_pending(plan, workspace)
-    consolidate_year(plan, workspace)
+    plan, storage = load_plan(config), open_storage(workspace)
+    take_intake(plan, storage, 0)
+    check_pending(plan, storage)
+    consolidate_year(plan, storage)
 
 
 def render(config: str, workspace: str, result: Path, keep: Path | None) -> None:

@@ -57,14 +57,9 @@ from bench.generate import (  # noqa: E402
     GeneratedSet,
     generate,
 )
+from tasks.settings import QUIET_DEFAULTS  # noqa: E402
 
-_QUIET = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-}
+_QUIET = QUIET_DEFAULTS
 _SCRUBBED_PREFIXES = ("PREFECT_", "GX_", "AWS_")
 _PACKAGES = [
     "prefect",

@@ -1,1 +1,1 @@
-"""Prefect flows of shiryo: orchestration only, the work lives in `tasks`."""
+"""The orchestration: Prefect flows, their tasks and results, the UI's artifacts, the CLI."""

@@ -14,16 +14,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-# Prefect and GX read these at import: keep telemetry off unless the user asked otherwise, and
-# give the embedded server time to start on a busy two-core machine.
-for _name, _value in (
-    ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"),
-    ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
-    ("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false"),
-    ("GX_ANALYTICS_ENABLED", "false"),
-    ("DO_NOT_TRACK", "1"),
-):
-    os.environ.setdefault(_name, _value)
+from tasks.settings import environment, quiet_environment
+
+quiet_environment()  # before Prefect or GX is imported: they read these at import
 
 app = typer.Typer(help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True)
 
@@ -57,7 +50,7 @@ def run(
     pdf: Pdf = False,
 ) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
-    from tasks.noop import current_outputs
+    from tasks.cycle.noop import current_outputs
 
     location = _location(workspace)
     current = _guarded(lambda: current_outputs(config, year, location, pdf))
@@ -80,7 +73,7 @@ def template(
 ) -> None:
     """各部署に配布する調査票を outgoing/ に作成します。"""
     from flows.annual_cycle import call_for_submissions
-    from tasks.storage import open_storage
+    from tasks.workspace.storage import open_storage
 
     location = _location(workspace)
     keys = _guarded(lambda: call_for_submissions(year, config, location))
@@ -94,10 +87,10 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
     """部署ごとの提出状況（未提出・差戻し中・期限超過）を表示します。"""
     import datetime as dt
 
-    from tasks.intake import load_ledger
-    from tasks.plan import load_plan, plan_for_year
-    from tasks.status import build_status_rows, format_status_table
-    from tasks.storage import open_storage
+    from tasks.intake.ledger import load_ledger
+    from tasks.intake.status import build_status_rows, format_status_table
+    from tasks.plan.load import load_plan, plan_for_year
+    from tasks.workspace.storage import open_storage
 
     def table() -> str:
         plan = plan_for_year(load_plan(config), year)
@@ -114,12 +107,13 @@ def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAUL
     shiryo run は指摘事項があったときだけ Data Docs を作ります。すべてのファイルの詳細を
     見たいときに使います。台帳・差戻し票・集計データは変わりません。
     """
-    from tasks.plan import load_plan, plan_for_year
-    from tasks.steps import build_data_docs
+    from tasks.cycle.steps import build_data_docs
+    from tasks.plan.load import load_plan, plan_for_year
+    from tasks.workspace.storage import open_storage
 
     def build() -> str:
         plan = plan_for_year(load_plan(config), year)
-        index = build_data_docs(plan, _location(workspace))
+        index = build_data_docs(plan, open_storage(_location(workspace)))
         return index or f"{year}年度に確認済みのファイルがありません。"
 
     typer.echo(_guarded(build))
@@ -141,7 +135,7 @@ def serve(
     も起動します。失敗したときの通知も登録します（--notify の設定）。止めるときは Ctrl+C。
     """
     server = None
-    if not os.environ.get("PREFECT_API_URL"):
+    if environment().prefect_api_url is None:
         ui = f"http://127.0.0.1:{port}"
         # The UI's own pages call the API; without this they look for port 4200.
         server_env = {**os.environ, "PREFECT_UI_URL": ui, "PREFECT_UI_API_URL": f"{ui}/api"}
@@ -202,9 +196,9 @@ def import_history(
     config: Config = DEFAULT_PRESET,
 ) -> None:
     """過去の年度の一覧（Excel）を取り込み、その年度の実績・評価として保存します。"""
-    from tasks.history import import_history_workbook, write_imported_year
-    from tasks.plan import load_plan, plan_for_year
-    from tasks.storage import open_storage
+    from tasks.dataset.history import import_history_workbook, write_imported_year
+    from tasks.plan.load import load_plan, plan_for_year
+    from tasks.workspace.storage import open_storage
 
     def run_import() -> str:
         plan = plan_for_year(load_plan(config), year)
@@ -220,7 +214,7 @@ def import_history(
 @app.command()
 def presets() -> None:
     """同梱のプリセットを一覧表示します。"""
-    from tasks.plan import list_presets, load_plan
+    from tasks.plan.load import list_presets, load_plan
 
     for name in list_presets():
         plan = load_plan(name)
@@ -238,7 +232,7 @@ def _in_foreground(action: Callable[[], T]) -> T:
     """
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    api = os.environ.get("PREFECT_API_URL")
+    api = environment().prefect_api_url
     if api:
         typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
     else:
@@ -267,7 +261,7 @@ def _location(workspace: str) -> str:
 
 
 def _report(location: str, outputs: list[str]) -> None:
-    from tasks.storage import open_storage
+    from tasks.workspace.storage import open_storage
 
     storage = open_storage(location)
     typer.echo("\n資料:")

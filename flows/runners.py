@@ -13,20 +13,18 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from tasks.errors import ConfigError
-
-ENVIRONMENT_VARIABLE = "SHIRYO_TASK_RUNNER"
+from tasks.settings import TASK_RUNNER_VARIABLE, environment
 
 
 def task_runner(choice: str | None = None) -> TaskRunner[PrefectFuture[Any]]:
     """Return the task runner named by ``choice`` (default: ``$SHIRYO_TASK_RUNNER``)."""
-    choice = (choice if choice is not None else os.environ.get(ENVIRONMENT_VARIABLE, "")).strip()
+    choice = (choice if choice is not None else environment().task_runner).strip()
     runner: Any
     if choice in ("", "threads"):
         runner = ThreadPoolTaskRunner()
@@ -38,7 +36,7 @@ def task_runner(choice: str | None = None) -> TaskRunner[PrefectFuture[Any]]:
         runner = DaskTaskRunner(address=None if choice == "dask" else choice)
     else:
         raise ConfigError(
-            f"{ENVIRONMENT_VARIABLE}={choice!r} は使えません。threads、processes、dask、"
+            f"{TASK_RUNNER_VARIABLE}={choice!r} は使えません。threads、processes、dask、"
             "または Dask スケジューラーのアドレス（tcp://ホスト:8786）を指定してください。"
         )
     return runner  # type: ignore[no-any-return]

@@ -10,8 +10,8 @@ from prefect import Flow, serve
 from prefect.schedules import Cron
 
 from flows.annual_cycle import call_for_submissions, collect_submissions, publish_shiryo
-from tasks.notify import apply_failure_notifications, load_notify_settings, webhook_url
-from tasks.service import load_deployment_specs
+from flows.deployments import load_deployment_specs
+from flows.notify import apply_failure_notifications, load_notify_settings, webhook_url
 
 FLOWS: dict[str, Flow[Any, Any]] = {
     "call_for_submissions": call_for_submissions,

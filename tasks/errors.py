@@ -13,7 +13,7 @@ The hierarchy::
 
 Library errors are translated at the boundary with ``raise ... from err`` so that callers
 only ever catch these. Problems *inside* a submission that a department can fix are not
-exceptions: they are findings, returned as data (see ``tasks.validate``).
+exceptions: they are findings, returned as data (see ``tasks.check.validate``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class StorageError(ShiryoError):
 
 
 class LockError(ShiryoError):
-    """The collection lock of a workspace and year (``tasks.lock``) cannot be held."""
+    """The collection lock of a workspace and year (``tasks.workspace.lock``) cannot be held."""
 
 
 class LockBusyError(LockError):

@@ -17,7 +17,6 @@ FIXED_DOC_TIME = "2000-01-01T00:00:00Z"
 _CORE_TIME = re.compile(
     rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)"
 )
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def normalise_package(data: bytes) -> bytes:
@@ -36,8 +35,3 @@ def normalise_package(data: bytes) -> bytes:
             entry.external_attr = 0o600 << 16
             target.writestr(entry, content)
     return out.getvalue()
-
-
-def looks_like_formula(text: str) -> bool:
-    """Return whether a spreadsheet would take ``text`` as a formula (=, +, -, @ first)."""
-    return text.startswith(_FORMULA_PREFIXES)

@@ -3,8 +3,8 @@
 Coordinators restyle the .docx and .xlsx files directly in Word or Excel; this script only
 rebuilds the defaults from scratch (``python templates/build_defaults.py``), sized from each
 preset's plan (number of grades, goals, indicator years). Both kinds of template use Jinja
-tags naming keys of the report context (``tasks.report``); the Word one is a docxtpl document,
-the Excel one follows the conventions in ``tasks.render_xlsx``.
+tags naming keys of the report context (``tasks.render.report``); the Word one is a docxtpl
+document, the Excel one follows the conventions in ``tasks.render.xlsx``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from tasks.ooxml import normalise_package  # noqa: E402
-from tasks.plan import Plan, list_presets, load_plan  # noqa: E402
+from tasks.plan.load import list_presets, load_plan  # noqa: E402
+from tasks.plan.model import Plan  # noqa: E402
 
 FONT = "ＭＳ 明朝"
 GOTHIC = "ＭＳ ゴシック"
@@ -466,7 +467,7 @@ _SECTION_WRITERS: dict[str, Callable[[Any, Layout], None]] = {
     "tables": _tables,
     "notes": _notes,
 }
-"""What the Word template prints for each section (``tasks.sections`` lists them)."""
+"""What the Word template prints for each section (``tasks.render.sections`` lists them)."""
 
 
 def _set_fonts(document: Any) -> None:
@@ -586,7 +587,7 @@ def _page_setup(sheet: Worksheet, a3: bool) -> None:
 
 
 def _indicator_years(plan: Plan) -> list[int]:
-    from tasks.demo import load_demo
+    from tasks.cycle.demo import load_demo
 
     preset = next(name for name in list_presets() if load_plan(name) == plan)
     demo = load_demo(preset)

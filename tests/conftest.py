@@ -12,17 +12,13 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tasks.plan import Plan, load_plan
-from tasks.storage import Storage, open_storage
+from tasks.plan.load import load_plan
+from tasks.plan.model import Plan
+from tasks.settings import QUIET_DEFAULTS
+from tasks.workspace.storage import Storage, open_storage
 
 _SCRUBBED_PREFIXES = ("AWS_", "PREFECT_", "GX_")
-_QUIET = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-}
+_QUIET = QUIET_DEFAULTS
 
 
 @pytest.fixture(autouse=True)

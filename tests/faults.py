@@ -67,10 +67,10 @@ def _install(switch: _Switch) -> None:
     """Wrap the folder backend's writes and Prefect's result writes with the switch."""
     from prefect.filesystems import LocalFileSystem
 
-    import tasks.intake
-    import tasks.storage
+    import tasks.intake.collect
+    import tasks.workspace.folder
 
-    real_write = tasks.storage.FolderStorage.write_bytes
+    real_write = tasks.workspace.folder.FolderStorage.write_bytes
 
     def write_bytes(self: Any, key: str, data: bytes) -> None:
         number = switch.start("storage", key)
@@ -111,8 +111,8 @@ def _install(switch: _Switch) -> None:
     shim = types.ModuleType("os_with_kill_points")
     shim.__dict__.update({k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
     shim.__dict__.update(fdopen=fdopen, replace=replace)
-    tasks.storage.os = shim  # type: ignore[attr-defined]
-    tasks.storage.FolderStorage.write_bytes = write_bytes  # type: ignore[method-assign]
+    tasks.workspace.folder.os = shim  # type: ignore[attr-defined]
+    tasks.workspace.folder.FolderStorage.write_bytes = write_bytes  # type: ignore[method-assign]
 
     real_write_path = LocalFileSystem.write_path
 
@@ -131,8 +131,8 @@ def _install(switch: _Switch) -> None:
 
     LocalFileSystem.write_path = write_path  # type: ignore[method-assign]
 
-    real_create = tasks.storage.FolderStorage.create_exclusive
-    real_replace_if = tasks.storage.FolderStorage.replace_if
+    real_create = tasks.workspace.folder.FolderStorage.create_exclusive
+    real_replace_if = tasks.workspace.folder.FolderStorage.replace_if
 
     def create_exclusive(self: Any, key: str, data: bytes) -> bool:
         number = switch.start("lock", f"create {key}")
@@ -148,8 +148,8 @@ def _install(switch: _Switch) -> None:
         switch.at(number, "after")
         return replaced
 
-    tasks.storage.FolderStorage.create_exclusive = create_exclusive  # type: ignore[method-assign]
-    tasks.storage.FolderStorage.replace_if = replace_if  # type: ignore[method-assign]
+    tasks.workspace.folder.FolderStorage.create_exclusive = create_exclusive  # type: ignore[method-assign]
+    tasks.workspace.folder.FolderStorage.replace_if = replace_if  # type: ignore[method-assign]
 
     class _FixedClock(dt.datetime):
         @classmethod
@@ -157,7 +157,7 @@ def _install(switch: _Switch) -> None:
             moment = FIXED_NOW.astimezone(tz) if tz else FIXED_NOW.replace(tzinfo=None)
             return cls.fromtimestamp(moment.timestamp(), tz)
 
-    tasks.intake.dt = types.SimpleNamespace(  # type: ignore[assignment]
+    tasks.intake.collect.dt = types.SimpleNamespace(  # type: ignore[assignment]
         datetime=_FixedClock, UTC=dt.UTC, date=dt.date, timedelta=dt.timedelta
     )
 
@@ -227,7 +227,7 @@ def main(scenarios_path: str, results_path: str, jobs: int = 2) -> None:
     from prefect.filesystems import LocalFileSystem  # noqa: F401
 
     import flows.annual_cycle  # noqa: F401
-    import tasks.submissions  # noqa: F401
+    import tasks.check.submissions  # noqa: F401
 
     scenarios = json.loads(Path(scenarios_path).read_text(encoding="utf-8"))
     running: dict[int, int] = {}

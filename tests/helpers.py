@@ -11,11 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from tasks.intake import LedgerEntry
-from tasks.plan import Plan
-from tasks.steps import CollectionSummary, check_pending, take_intake
-from tasks.storage import Storage
-from tasks.workbook import HEADER_ROW, build_submission_workbook, field_label
+from tasks.call.workbook import HEADER_ROW, build_submission_workbook, field_label
+from tasks.cycle.steps import CollectionSummary, check_pending, take_intake
+from tasks.intake.ledger import LedgerEntry
+from tasks.plan.model import Plan
+from tasks.workspace.storage import Storage, open_storage
 
 
 def filled_workbook(
@@ -83,8 +83,8 @@ def submit(workspace: Path, plan: Plan, relative: str, data: bytes) -> Collectio
     target = workspace / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    take_intake(plan, str(workspace), settle_seconds=0)
-    return check_pending(plan, str(workspace))
+    take_intake(plan, open_storage(workspace), settle_seconds=0)
+    return check_pending(plan, open_storage(workspace))
 
 
 def needs(available: bool, what: str) -> pytest.MarkDecorator:

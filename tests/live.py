@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from tasks.plan import PRESETS_DIR, REPO_ROOT, Plan, load_plan
-from tasks.steps import (
+from tasks.cycle.steps import (
     check_pending,
     consolidate_year,
     drop_demo_submissions,
@@ -31,6 +30,10 @@ from tasks.steps import (
     take_intake,
     write_call_workbooks,
 )
+from tasks.plan.load import load_plan
+from tasks.plan.model import Plan
+from tasks.settings import PRESETS_DIR, REPO_ROOT
+from tasks.workspace.storage import open_storage
 
 QUIET = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -201,12 +204,12 @@ def collected_workspace(root: Path, config: Path) -> tuple[Path, Plan]:
     workspace = root / "workspace"
     plan = load_plan(str(config))
     location = str(workspace)
-    seed_demo_history(plan, str(config), location)
-    write_call_workbooks(plan, location)
-    drop_demo_submissions(plan, str(config), location)
-    take_intake(plan, location, settle_seconds=0)
-    check_pending(plan, location)
-    consolidate_year(plan, location)
+    seed_demo_history(plan, str(config), open_storage(location))
+    write_call_workbooks(plan, open_storage(location))
+    drop_demo_submissions(plan, str(config), open_storage(location))
+    take_intake(plan, open_storage(location), settle_seconds=0)
+    check_pending(plan, open_storage(location))
+    consolidate_year(plan, open_storage(location))
     return workspace, plan
 
 

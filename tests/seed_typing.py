@@ -14,8 +14,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tasks.plan import Plan
-from tasks.workbook import (
+from tasks.call.workbook import (
     HEADER_ROW,
     ID_HEADER,
     INDICATOR_ID_HEADER,
@@ -23,6 +22,7 @@ from tasks.workbook import (
     build_submission_workbook,
     field_label,
 )
+from tasks.plan.model import Plan
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 # Letters the PDF extraction turned into look-alikes (Cyrillic В, Greek Α …): the department

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from tasks.achievement import (
+from tasks.dataset.achievement import (
     achievement_rate,
     grade_agreement,
     implied_grade,
@@ -15,7 +15,7 @@ from tasks.achievement import (
     trend,
     with_achievement,
 )
-from tasks.plan import Plan
+from tasks.plan.model import Plan
 
 
 @pytest.mark.parametrize(

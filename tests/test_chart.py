@@ -19,7 +19,7 @@ def _context(counts: list[list[int]]) -> dict[str, Any]:
 
 def test_it_draws_the_same_png_for_the_same_counts() -> None:
     """It returns PNG bytes that depend only on the counts (no time stamp, no version)."""
-    from tasks.chart import build_grade_chart
+    from tasks.render.chart import build_grade_chart
 
     first = build_grade_chart(_context([[7, 1, 1, 0], [14, 2, 1, 2]]))
     assert first.startswith(b"\x89PNG\r\n\x1a\n")
@@ -31,7 +31,7 @@ def test_it_draws_japanese_with_a_font_that_has_it() -> None:
     """It uses the packaged IPAexGothic, so labels are not empty boxes."""
     from matplotlib import font_manager, rcParams
 
-    from tasks.chart import build_grade_chart
+    from tasks.render.chart import build_grade_chart
 
     build_grade_chart(_context([[1, 0, 0, 0]]))
     family = rcParams["font.family"][0]

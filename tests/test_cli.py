@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.plan import list_presets
+from tasks.plan.load import list_presets
 from tests.helpers import filled_workbook, submit
 
 runner = CliRunner()
@@ -24,7 +24,7 @@ def test_it_lists_every_shipped_preset() -> None:
 
 def test_status_names_who_has_not_submitted(workspace: Path) -> None:
     """It prints every department's state, in Japanese, from the ledger."""
-    from tasks.plan import load_plan
+    from tasks.plan.load import load_plan
 
     plan = load_plan("niigata-minami")
     submit(workspace, plan, "intake/2021/shakyo/提出.xlsx", filled_workbook(plan, "shakyo"))

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tasks.cycle.steps import take_intake
 from tasks.errors import LockBusyError, LockLostError
-from tasks.intake import collect_new_files, load_ledger
-from tasks.lock import Lease, acquire_lock, collection_lock, lock_key
-from tasks.plan import Plan
-from tasks.steps import take_intake
-from tasks.storage import FolderStorage, Storage
+from tasks.intake.collect import collect_new_files
+from tasks.intake.ledger import load_ledger
+from tasks.plan.model import Plan
+from tasks.workspace.folder import FolderStorage
+from tasks.workspace.lock import Lease, acquire_lock, collection_lock, lock_key
+from tasks.workspace.storage import Storage, open_storage
 from tests.helpers import filled_workbook
 from tests.test_kill import RunOutcome, run_scenarios, template  # noqa: F401  # fixtures
 
@@ -51,17 +53,17 @@ def _dead_pid() -> int:
 
 def test_a_second_run_waits_then_ends_with_a_clear_message(storage: Storage) -> None:
     """It refuses a second holder while the first lives, naming the holder, in Japanese."""
-    first = acquire_lock(storage, YEAR)  # type: ignore[arg-type]
+    first = acquire_lock(storage, YEAR)
     started = time.monotonic()
     with pytest.raises(LockBusyError) as raised:
-        acquire_lock(storage, YEAR, wait_seconds=1, poll_seconds=0.2)  # type: ignore[arg-type]
+        acquire_lock(storage, YEAR, wait_seconds=1, poll_seconds=0.2)
     assert 1 <= time.monotonic() - started < 10
     message = str(raised.value)
     assert "別の取り込み処理" in message and f"プロセス {os.getpid()}" in message
     assert storage.describe(lock_key(YEAR)) in message
     first.release()
     assert not storage.exists(lock_key(YEAR))
-    acquire_lock(storage, YEAR, wait_seconds=0).release()  # type: ignore[arg-type]
+    acquire_lock(storage, YEAR, wait_seconds=0).release()
 
 
 @pytest.mark.parametrize(
@@ -79,7 +81,7 @@ def test_a_stale_lock_is_taken_over(storage: Storage, stale: dict[str, object]) 
         storage.write_bytes(lock_key(YEAR), b"{not json")
     else:
         _plant(storage, **{**stale, "pid": _dead_pid() if stale.get("pid") else 1})
-    lock = acquire_lock(storage, YEAR, wait_seconds=0)  # type: ignore[arg-type]
+    lock = acquire_lock(storage, YEAR, wait_seconds=0)
     held = json.loads(storage.read_bytes(lock_key(YEAR)))
     assert (held["token"], held["pid"]) == (lock.lease.token, os.getpid())
     lock.release()
@@ -89,14 +91,13 @@ def test_a_live_lock_of_another_machine_is_respected(storage: Storage) -> None:
     """It does not take a lease that another machine still renews."""
     _plant(storage, host="other-host", pid=1)
     with pytest.raises(LockBusyError, match="other-host"):
-        acquire_lock(storage, YEAR, wait_seconds=0)  # type: ignore[arg-type]
+        acquire_lock(storage, YEAR, wait_seconds=0)
 
 
 def test_the_lease_is_renewed_and_a_lost_lease_is_reported(storage: Storage) -> None:
     """It pushes the expiry forward while held, and says so when another run took it over."""
-    workspace = storage.describe("").removesuffix("/")
     lost = pytest.raises(LockLostError, match="ロックを失いました")
-    with lost, collection_lock(workspace, YEAR, ttl_seconds=0.6) as lease:
+    with lost, collection_lock(storage, YEAR, ttl_seconds=0.6) as lease:
         time.sleep(0.5)
         renewed = Lease(**json.loads(storage.read_bytes(lock_key(YEAR))))
         assert renewed.token == lease.token and renewed.expires_at > lease.expires_at
@@ -137,7 +138,7 @@ def test_a_killed_writers_temp_files_are_swept_under_the_lock(workspace: Path) -
     dead.parent.mkdir(parents=True)
     dead.write_bytes(b"half")
     alive.write_bytes(b"in flight")
-    with collection_lock(str(workspace), YEAR):
+    with collection_lock(open_storage(workspace), YEAR):
         assert not dead.exists() and alive.exists()
 
 
@@ -202,10 +203,10 @@ def test_a_file_written_during_a_run_is_taken_whole_by_the_next(
     writer.start()
     runs = 0
     while not done.is_set():
-        take_intake(minami, str(workspace), settle_seconds=0.1)
+        take_intake(minami, open_storage(workspace), settle_seconds=0.1)
         runs += 1
     writer.join()
-    take_intake(minami, str(workspace), settle_seconds=0.1)
+    take_intake(minami, open_storage(workspace), settle_seconds=0.1)
     assert runs >= 3
     (entry,) = load_ledger(FolderStorage(workspace), YEAR).entries
     assert entry.size == len(data)
@@ -250,17 +251,17 @@ def test_the_same_bytes_in_two_folders_are_decided_one_at_a_time(
     workspace: Path, minami: Plan
 ) -> None:
     """It does not let a misplaced copy's rejection fall on the department's own file."""
-    from tasks.steps import check_pending
+    from tasks.cycle.steps import check_pending
 
     data = filled_workbook(minami, "shakyo")
     for key in ("intake/2021/shakyo/提出.xlsx", "intake/2021/提出.xlsx"):
         (workspace / key).parent.mkdir(parents=True, exist_ok=True)
         (workspace / key).write_bytes(data)
-    first = take_intake(minami, str(workspace), settle_seconds=0)
+    first = take_intake(minami, open_storage(workspace), settle_seconds=0)
     assert first.waiting == ["intake/2021/提出.xlsx"]
-    check_pending(minami, str(workspace))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    check_pending(minami, open_storage(workspace))
+    take_intake(minami, open_storage(workspace), settle_seconds=0)
+    check_pending(minami, open_storage(workspace))
     ledger = load_ledger(FolderStorage(workspace), YEAR)
     assert [(e.department_id, e.status) for e in ledger.entries] == [
         ("shakyo", "accepted"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tasks.artifacts import artifact_key
-from tasks.intake import load_ledger
-from tasks.plan import load_plan
-from tasks.steps import check_pending, consolidate_year, render_shiryo, take_intake
-from tasks.storage import open_storage
+from flows.artifacts import artifact_key
+from tasks.cycle.steps import check_pending, consolidate_year, render_shiryo, take_intake
+from tasks.intake.ledger import load_ledger
+from tasks.plan.load import load_plan
+from tasks.workspace.storage import open_storage
 from tests.helpers import filled_workbook
 
 PRESET = "niigata-minami"
@@ -37,14 +37,14 @@ def test_an_intake_with_nothing_new_is_not_watched_twice(workspace: Path) -> Non
     plan = load_plan(PRESET)
     ws = str(workspace)
     _drop(workspace, "shakyo")
-    assert len(take_intake(plan, ws, settle_seconds=0).taken) == 1
+    assert len(take_intake(plan, open_storage(ws), settle_seconds=0).taken) == 1
     ledger = (workspace / "ledger" / "2021.json").read_bytes()
     # A settle time that would show if the intake were looked at twice.
-    again = take_intake(plan, ws, settle_seconds=30)
+    again = take_intake(plan, open_storage(ws), settle_seconds=30)
     assert (again.taken, again.duplicates, again.waiting) == ([], [], [])
     assert (workspace / "ledger" / "2021.json").read_bytes() == ledger
     _drop(workspace, "kenko-fukushi")
-    assert len(take_intake(plan, ws, settle_seconds=0).taken) == 1
+    assert len(take_intake(plan, open_storage(ws), settle_seconds=0).taken) == 1
     assert len(load_ledger(open_storage(ws), 2021).entries) == 2
 
 
@@ -53,30 +53,30 @@ def test_the_dataset_for_people_is_written_at_publication(workspace: Path) -> No
     plan = load_plan(PRESET)
     ws = str(workspace)
     _drop(workspace, "shakyo")
-    take_intake(plan, ws, settle_seconds=0)
-    summary = check_pending(plan, ws)
-    consolidate_year(plan, ws)
+    take_intake(plan, open_storage(ws), settle_seconds=0)
+    summary = check_pending(plan, open_storage(ws))
+    consolidate_year(plan, open_storage(ws))
     curated = workspace / "curated" / "2021"
     assert not list(curated.glob("*.xlsx")) and not list(curated.glob("*.csv"))
     # A clean batch builds no Data Docs.
     assert summary.data_docs is None and not (workspace / "datadocs").exists()
-    render_shiryo(plan, ws)
+    render_shiryo(plan, open_storage(ws))
     names = {p.name for p in curated.iterdir() if p.is_file()}
     assert {"consolidated.xlsx", "consolidated.csv", "indicators.csv"} <= names
 
 
 def test_data_docs_on_demand_cover_the_checked_files_and_record_nothing(workspace: Path) -> None:
     """It builds Data Docs for a year's checked files and leaves the ledger as it was."""
-    from tasks.steps import build_data_docs
+    from tasks.cycle.steps import build_data_docs
 
     plan = load_plan(PRESET)
     ws = str(workspace)
-    assert build_data_docs(plan, ws) is None  # nothing checked yet
+    assert build_data_docs(plan, open_storage(ws)) is None  # nothing checked yet
     _drop(workspace, "shakyo")
-    take_intake(plan, ws, settle_seconds=0)
-    check_pending(plan, ws)
+    take_intake(plan, open_storage(ws), settle_seconds=0)
+    check_pending(plan, open_storage(ws))
     ledger = (workspace / "ledger" / "2021.json").read_bytes()
-    index = build_data_docs(plan, ws)
+    index = build_data_docs(plan, open_storage(ws))
     assert index is not None
     page = workspace / "datadocs" / "2021" / "index.html"
     assert page.is_file() and "hyoka" in page.read_text(encoding="utf-8")

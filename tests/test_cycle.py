@@ -11,10 +11,11 @@ import pytest
 from openpyxl import load_workbook
 
 from flows.demo import demo_cycle
-from tasks.demo import load_demo
-from tasks.plan import Plan
-from tasks.render_docx import docx_text
-from tasks.steps import render_shiryo
+from tasks.cycle.demo import load_demo
+from tasks.cycle.steps import render_shiryo
+from tasks.plan.model import Plan
+from tasks.render.docx import docx_text
+from tasks.workspace.storage import open_storage
 
 PRESET = "niigata-minami"
 
@@ -106,9 +107,9 @@ def test_the_excel_shiryo_has_each_goal_with_grades_and_counts(
             grade = expected.get(f"{placement.initiative.id}/{department}")
             if grade:
                 counter[grade] += 1
-    from tasks.steps import build_report_context_for
+    from tasks.cycle.steps import build_report_context_for
 
-    context = build_report_context_for(minami, str(demo_run))  # counts for a 集計 section
+    context = build_report_context_for(minami, open_storage(demo_run))  # counts for a 集計 section
     rows = {g["title"]: (*g["counts"], g["total"]) for g in context["goals"]}
     for goal in minami.goals:
         counts = per_goal[goal.title]
@@ -143,7 +144,7 @@ def test_the_excel_shiryo_has_each_goal_with_grades_and_counts(
 def test_rendering_again_gives_the_same_bytes(demo_run: Path, minami: Plan) -> None:
     """It renders the same dataset to byte-identical .docx and .xlsx."""
     before = {p.name: p.read_bytes() for p in (demo_run / "reports" / "2021").iterdir()}
-    render_shiryo(minami, str(demo_run))
+    render_shiryo(minami, open_storage(demo_run))
     after = {p.name: p.read_bytes() for p in (demo_run / "reports" / "2021").iterdir()}
     assert before == after
 
@@ -168,8 +169,8 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
 
     index = demo_run / "datadocs" / "2021" / "index.html"
     assert index.is_file() and "hyoka" in index.read_text(encoding="utf-8")
-    from tasks.artifacts import artifact_key
-    from tasks.plan import load_plan
+    from flows.artifacts import artifact_key
+    from tasks.plan.load import load_plan
 
     plan = load_plan(PRESET)
     kinds = ["status", "findings", "files", "data-docs"]
@@ -195,7 +196,7 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
 
 def test_a_run_with_nothing_new_is_known_without_running(demo_run: Path) -> None:
     """It finds every step's result under the key the run stored it by; a new file undoes it."""
-    from tasks.noop import current_outputs
+    from tasks.cycle.noop import current_outputs
 
     keys = current_outputs(PRESET, 2021, str(demo_run))
     assert keys is not None and [Path(k).suffix for k in keys] == [".docx", ".xlsx"]

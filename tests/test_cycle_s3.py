@@ -15,9 +15,10 @@ from moto.server import ThreadedMotoServer
 from openpyxl import load_workbook
 
 from flows.demo import demo_cycle
-from tasks.demo import load_demo
-from tasks.plan import Plan
-from tasks.storage import S3Storage, open_storage
+from tasks.cycle.demo import load_demo
+from tasks.plan.model import Plan
+from tasks.workspace.s3 import S3Storage
+from tasks.workspace.storage import open_storage
 
 PRESET = "niigata-minami"
 

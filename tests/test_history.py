@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from tasks.dataset.history import import_history_workbook, write_imported_year
 from tasks.errors import ConfigError
-from tasks.history import import_history_workbook, write_imported_year
-from tasks.plan import Plan, plan_for_year
-from tasks.storage import FolderStorage
+from tasks.plan.load import plan_for_year
+from tasks.plan.model import Plan
+from tasks.workspace.folder import FolderStorage
 
 
 def _ichiran(rows: list[tuple[str, str, str, str]]) -> bytes:

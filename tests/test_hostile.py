@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tasks.check.read import read_submission
+from tasks.check.submissions import check_submissions
 from tasks.errors import SubmissionError
-from tasks.plan import Plan
-from tasks.read import read_submission
-from tasks.storage import FolderStorage
-from tasks.submissions import check_submissions
+from tasks.plan.model import Plan
+from tasks.workspace.folder import FolderStorage
+from tasks.workspace.storage import open_storage
 from tests import hostile
 from tests.helpers import archive_files, filled_workbook
 
@@ -120,7 +121,7 @@ def test_it_caps_the_bytes_it_inflates_whatever_the_headers_say(
     minami: Plan, submission: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It stops inflating at the byte cap a part that lies about its size but not its ratio."""
-    monkeypatch.setattr("tasks.guard_bounds.MAX_EXPANDED_BYTES", 1024 * 1024)
+    monkeypatch.setattr("tasks.check.guard_bounds.MAX_EXPANDED_BYTES", 1024 * 1024)
     with pytest.raises(SubmissionError, match="展開後のサイズが上限"):
         read_submission(hostile.lying_header_low_ratio(submission), minami)
 
@@ -194,8 +195,8 @@ def test_every_refused_file_gets_a_feedback_workbook_naming_the_problem(
     """It writes a 差戻し票 for each hostile file dropped in intake and accepts the good file."""
     from openpyxl import load_workbook
 
-    from tasks.intake import load_ledger
-    from tasks.steps import check_pending, take_intake
+    from tasks.cycle.steps import check_pending, take_intake
+    from tasks.intake.ledger import load_ledger
 
     good = filled_workbook(minami, "chiiki-somu")
     folder = workspace / "intake" / "2021"
@@ -204,8 +205,8 @@ def test_every_refused_file_gets_a_feedback_workbook_naming_the_problem(
     for build, *_ in REFUSED:
         (folder / "shakyo" / f"{build.__name__}.xlsx").write_bytes(build(good))
     (folder / "chiiki-somu" / "good.xlsx").write_bytes(good)
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    take_intake(minami, open_storage(workspace), settle_seconds=0)
+    check_pending(minami, open_storage(workspace))
 
     statuses = {
         e.original_name: e.status for e in load_ledger(FolderStorage(workspace), 2021).entries

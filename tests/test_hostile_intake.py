@@ -27,14 +27,14 @@ from pathlib import Path
 import pytest
 
 from flows.annual_cycle import collect_submissions
-from tasks.artifacts import artifact_key
-from tasks.intake import LedgerEntry, load_ledger
-from tasks.keys import anything_new
-from tasks.merge import load_consolidated
-from tasks.names import display_name, ledger_text
-from tasks.plan import Plan
-from tasks.status import build_status_rows
-from tasks.storage import Storage, check_key, open_storage
+from flows.artifacts import artifact_key
+from tasks.dataset.store import load_consolidated
+from tasks.intake.files import anything_new
+from tasks.intake.ledger import LedgerEntry, load_ledger
+from tasks.intake.status import build_status_rows
+from tasks.plan.model import Plan
+from tasks.workspace.names import display_name, ledger_text
+from tasks.workspace.storage import Storage, open_storage, safe_key
 from tests import hostile
 from tests.conftest import raw_s3_client
 from tests.helpers import filled_workbook
@@ -295,7 +295,7 @@ def test_no_file_stops_the_others(prefect_server: None, minami: Plan, intake: In
             value.encode("utf-8")
             assert not _hidden(value), row
     feedback = [o.key for o in intake.storage.list(f"feedback/{YEAR}")]
-    assert feedback and all(check_key(k) == k and not _hidden(k) for k in feedback)
+    assert feedback and all(safe_key(k) == k and not _hidden(k) for k in feedback)
     rejected_read = [e for e in ledger.entries if e.status == "rejected" and e.archive_key]
     assert len(feedback) == len(rejected_read) + sum(
         1 for e in ledger.entries if e.status in TAKEN and e.warnings
@@ -340,9 +340,9 @@ def measure_corpus() -> None:
     import resource
     import time
 
+    from tasks.check.read import read_submission
     from tasks.errors import SubmissionError
-    from tasks.plan import load_plan
-    from tasks.read import read_submission
+    from tasks.plan.load import load_plan
 
     plan = load_plan(PRESET)
     slowest = 0.0

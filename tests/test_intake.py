@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tasks.intake import collect_new_files, load_ledger
-from tasks.intake_files import list_stable
-from tasks.plan import Plan
-from tasks.status import build_status_rows
-from tasks.steps import check_pending, take_intake
-from tasks.storage import FolderStorage
+from tasks.cycle.steps import check_pending, take_intake
+from tasks.intake.collect import collect_new_files
+from tasks.intake.files import list_stable
+from tasks.intake.ledger import load_ledger
+from tasks.intake.status import build_status_rows
+from tasks.plan.model import Plan
+from tasks.workspace.folder import FolderStorage
+from tasks.workspace.storage import open_storage
 from tests.helpers import filled_workbook, submit
 
 
@@ -35,13 +37,13 @@ def test_the_same_file_twice_is_taken_once(workspace: Path, minami: Plan) -> Non
     """It takes a file once, ignores it on the next run, and logs a copy as a duplicate."""
     data = filled_workbook(minami, "shakyo")
     _drop(workspace, "intake/2021/shakyo/提出.xlsx", data)
-    assert len(take_intake(minami, str(workspace), settle_seconds=0).taken) == 1
-    again = take_intake(minami, str(workspace), settle_seconds=0)
+    assert len(take_intake(minami, open_storage(workspace), settle_seconds=0).taken) == 1
+    again = take_intake(minami, open_storage(workspace), settle_seconds=0)
     assert again.taken == [] and again.duplicates == []
     _drop(workspace, "intake/2021/shakyo/提出 (2).xlsx", data)
-    copy = take_intake(minami, str(workspace), settle_seconds=0)
+    copy = take_intake(minami, open_storage(workspace), settle_seconds=0)
     assert copy.taken == [] and [d.original_name for d in copy.duplicates] == ["提出 (2).xlsx"]
-    check_pending(minami, str(workspace))
+    check_pending(minami, open_storage(workspace))
     assert _statuses(workspace) == [
         ("shakyo", "提出.xlsx", "accepted"),
         ("shakyo", "提出 (2).xlsx", "duplicate"),
@@ -73,7 +75,7 @@ def test_a_file_still_being_written_waits(workspace: Path, minami: Plan) -> None
     )[1]
     writer.join()
     assert during.taken == [] and during.waiting == ["intake/2021/shakyo/copying.xlsx"]
-    after = take_intake(minami, str(workspace), settle_seconds=0.1)
+    after = take_intake(minami, open_storage(workspace), settle_seconds=0.1)
     assert [e.size for e in after.taken] == [len(data)]
 
 
@@ -83,7 +85,7 @@ def test_a_file_dropped_a_while_ago_is_taken_without_waiting(workspace: Path, mi
     earlier = time.time() - 120
     os.utime(workspace / "intake/2021/shakyo/提出.xlsx", (earlier, earlier))
     began = time.monotonic()
-    taken = take_intake(minami, str(workspace), settle_seconds=60).taken
+    taken = take_intake(minami, open_storage(workspace), settle_seconds=60).taken
     assert time.monotonic() - began < 30  # far less than the 60 s a second look would wait
     assert [e.original_name for e in taken] == ["提出.xlsx"]
 
@@ -153,8 +155,8 @@ def test_misplaced_files_are_rejected_not_lost(workspace: Path, minami: Plan) ->
     data = filled_workbook(minami, "shakyo")
     _drop(workspace, "intake/2021/loose.xlsx", data)
     _drop(workspace, "intake/2021/no-such-dept/x.xlsx", filled_workbook(minami, "npo"))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    summary = check_pending(minami, str(workspace))
+    take_intake(minami, open_storage(workspace), settle_seconds=0)
+    summary = check_pending(minami, open_storage(workspace))
     assert {f.status for f in summary.files} == {"rejected"}
     ledger = load_ledger(FolderStorage(workspace), 2021)
     assert all("自部署のフォルダに提出" in (e.first_error or "") for e in ledger.entries)
@@ -180,7 +182,7 @@ def test_names_that_differ_only_in_unicode_form(workspace: Path, minami: Plan) -
     assert nfc != nfd
     _drop(workspace, f"intake/2021/shakyo/{nfc}", filled_workbook(minami, "shakyo", grade="A"))
     _drop(workspace, f"intake/2021/shakyo/{nfd}", filled_workbook(minami, "shakyo", grade="B"))
-    taken = take_intake(minami, str(workspace), settle_seconds=0).taken
+    taken = take_intake(minami, open_storage(workspace), settle_seconds=0).taken
     assert len(taken) == 2
     assert {e.original_name for e in taken} == {nfc}
     assert len({e.sha256 for e in taken}) == 2
@@ -213,7 +215,7 @@ def test_lock_and_system_files_are_not_submissions(workspace: Path, minami: Plan
     _drop(workspace, "intake/2021/shakyo/~$提出.xlsx", b"\x00" * 165)
     _drop(workspace, "intake/2021/shakyo/Thumbs.db", b"\x00")
     _drop(workspace, "intake/2021/shakyo/.DS_Store", b"\x00")
-    result = take_intake(minami, str(workspace), settle_seconds=0)
+    result = take_intake(minami, open_storage(workspace), settle_seconds=0)
     assert [e.original_name for e in result.taken] == ["提出.xlsx"]
 
 
@@ -244,8 +246,8 @@ def test_the_newest_file_wins_within_one_run(workspace: Path, minami: Plan) -> N
     _drop(workspace, "intake/2021/shakyo/b-old.xlsx", filled_workbook(minami, "shakyo", grade="B"))
     _drop(workspace, "intake/2021/shakyo/a-new.xlsx", filled_workbook(minami, "shakyo", grade="A"))
     os.utime(workspace / "intake/2021/shakyo/b-old.xlsx", (1_000_000_000, 1_000_000_000))
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    take_intake(minami, open_storage(workspace), settle_seconds=0)
+    check_pending(minami, open_storage(workspace))
     assert _statuses(workspace) == [
         ("shakyo", "b-old.xlsx", "superseded"),
         ("shakyo", "a-new.xlsx", "accepted"),
@@ -259,16 +261,16 @@ def test_a_symlink_in_intake_is_not_followed(workspace: Path, minami: Plan, tmp_
     link = workspace / "intake/2021/shakyo/link.xlsx"
     link.parent.mkdir(parents=True)
     link.symlink_to(secret)
-    assert take_intake(minami, str(workspace), settle_seconds=0).taken == []
+    assert take_intake(minami, open_storage(workspace), settle_seconds=0).taken == []
 
 
 def test_many_files_are_read_a_chunk_at_a_time_and_each_taken_once(
     workspace: Path, minami: Plan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It takes every new file exactly once when they are read in several chunks."""
-    import tasks.intake
+    import tasks.intake.collect
 
-    monkeypatch.setattr(tasks.intake, "_READ_CHUNK_FILES", 2)
+    monkeypatch.setattr(tasks.intake.collect, "_READ_CHUNK_FILES", 2)
     expected = set()
     for number, department in enumerate(minami.departments[:5]):
         key = f"intake/2021/{department.id}/提出{number}.xlsx"

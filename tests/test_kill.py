@@ -32,7 +32,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tasks.plan import REPO_ROOT, Plan
+from tasks.plan.model import Plan
+from tasks.settings import REPO_ROOT
 from tests.faults import LOCK_PHASES, RESULT_PHASES, STORAGE_PHASES
 from tests.helpers import filled_workbook
 

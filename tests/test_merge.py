@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.merge import plan_changes, write_dataset_exports
-from tasks.plan import Plan, load_plan
-from tasks.steps import build_report_context_for, check_pending, consolidate_year, take_intake
-from tasks.storage import open_storage
+from tasks.cycle.steps import build_report_context_for, check_pending, consolidate_year, take_intake
+from tasks.dataset.merge import plan_changes
+from tasks.dataset.store import write_dataset_exports
+from tasks.plan.load import load_plan
+from tasks.plan.model import Plan
+from tasks.workspace.storage import open_storage
 from tests.helpers import filled_workbook, submit
 
 
@@ -46,10 +48,10 @@ def test_running_a_year_twice_gives_identical_files(workspace: Path) -> None:
         }
 
     storage = open_storage(str(workspace))
-    consolidate_year(plan, str(workspace))
+    consolidate_year(plan, open_storage(workspace))
     write_dataset_exports(storage, 2021)
     first = hashes()
-    consolidate_year(plan, str(workspace))
+    consolidate_year(plan, open_storage(workspace))
     write_dataset_exports(storage, 2021)
     assert hashes() == first
     assert set(first) == {
@@ -64,7 +66,7 @@ def test_running_a_year_twice_gives_identical_files(workspace: Path) -> None:
 
 def test_the_csv_export_neutralises_formula_like_text() -> None:
     """It prefixes text that a spreadsheet would run as a formula and keeps the rest."""
-    from tasks.merge import to_csv
+    from tasks.dataset.store import to_csv
 
     frame = pd.DataFrame({"comment": ["=1+1", "+81", "記入", None], "value": [1.0, 2.0, 3.0, 4.0]})
     text = to_csv(frame).decode("utf-8-sig").splitlines()
@@ -73,17 +75,17 @@ def test_the_csv_export_neutralises_formula_like_text() -> None:
 
 def test_the_nishitokyo_indicators_keep_four_years(workspace: Path) -> None:
     """It shows 平成29年度 (現状値), 平成30年度, 令和元年度 and the 令和5年度 目標値 together."""
-    from tasks.steps import drop_demo_submissions, seed_demo_history, write_call_workbooks
+    from tasks.cycle.steps import drop_demo_submissions, seed_demo_history, write_call_workbooks
 
     plan = load_plan("nishitokyo")
     ws = str(workspace)
-    seed_demo_history(plan, "nishitokyo", ws)
-    write_call_workbooks(plan, ws)
-    drop_demo_submissions(plan, "nishitokyo", ws)
-    take_intake(plan, ws, settle_seconds=0)
-    check_pending(plan, ws)
-    consolidate_year(plan, ws)
-    context = build_report_context_for(plan, ws)
+    seed_demo_history(plan, "nishitokyo", open_storage(ws))
+    write_call_workbooks(plan, open_storage(ws))
+    drop_demo_submissions(plan, "nishitokyo", open_storage(ws))
+    take_intake(plan, open_storage(ws), settle_seconds=0)
+    check_pending(plan, open_storage(ws))
+    consolidate_year(plan, open_storage(ws))
+    context = build_report_context_for(plan, open_storage(ws))
     assert [y["label"] for y in context["indicator_years"]] == [
         "平成29年度",
         "平成30年度",

@@ -9,11 +9,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from tasks.intake import load_ledger
-from tasks.plan import Plan
-from tasks.steps import check_pending, take_intake
-from tasks.storage import FolderStorage
-from tasks.workbook import IDENTITY_KEYS, IDENTITY_SHEET
+from tasks.call.workbook import IDENTITY_KEYS, IDENTITY_SHEET
+from tasks.cycle.steps import check_pending, take_intake
+from tasks.intake.ledger import load_ledger
+from tasks.plan.model import Plan
+from tasks.workspace.folder import FolderStorage
+from tasks.workspace.storage import open_storage
 from tests.helpers import cell_of, filled_workbook
 
 SHEET = "評価シート"
@@ -95,8 +96,8 @@ def test_a_mistake_is_named_in_the_feedback_and_the_batch_goes_on(
         target = workspace / "intake" / "2021" / department / "提出.xlsx"
         target.parent.mkdir(parents=True)
         target.write_bytes(data)
-    take_intake(minami, str(workspace), settle_seconds=0)
-    check_pending(minami, str(workspace))
+    take_intake(minami, open_storage(workspace), settle_seconds=0)
+    check_pending(minami, open_storage(workspace))
 
     statuses = {
         e.department_id: e.status for e in load_ledger(FolderStorage(workspace), 2021).entries

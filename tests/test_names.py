@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from tasks.names import (
+from tasks.workspace.names import (
     MAX_DISPLAY_CHARS,
     display_name,
     exact_name_hex,
@@ -15,7 +15,7 @@ from tasks.names import (
     markdown_text,
     safe_stem,
 )
-from tasks.storage import check_key
+from tasks.workspace.storage import safe_key
 
 # (name as the storage lists it, its display form)
 DISPLAYED = [
@@ -83,7 +83,7 @@ def test_it_makes_a_stem_that_is_a_safe_file_name(name: str) -> None:
     """It builds a stem of letters, digits and plain punctuation, short enough for any disk."""
     stem = safe_stem(name)
     key = f"feedback/2021/x/差戻し票_{stem}_0123abcd.xlsx"
-    assert check_key(key) == key
+    assert safe_key(key) == key
     assert len(key.rsplit("/", 1)[-1].encode("utf-8")) <= 255
     assert not set(stem) & set("\\/$`=&|;\"'\x00\x01")
 

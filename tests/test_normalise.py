@@ -10,8 +10,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tasks.fiscal_year import fiscal_year_label, parse_fiscal_year, wareki_label
-from tasks.normalise import (
+from tasks.check.normalise import (
     NO_VALUE,
     ParsedNumber,
     normalise_grade,
@@ -19,6 +18,7 @@ from tasks.normalise import (
     parse_number,
     parse_numbers,
 )
+from tasks.plan.fiscal_year import fiscal_year_label, parse_fiscal_year, wareki_label
 
 NUMBERS = [
     # seed (新潟市西区): a count with a thousands separator and a counter

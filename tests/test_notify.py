@@ -17,14 +17,14 @@ from uuid import UUID
 
 import pytest
 
-from flows.serve import configure_notifications
-from tasks.errors import ConfigError
-from tasks.notify import (
+from flows.notify import (
     NOTIFICATIONS_YAML,
     RUN_CRASHED_AUTOMATION,
     STEP_FAILED_AUTOMATION,
     load_notify_settings,
 )
+from flows.serve import configure_notifications
+from tasks.errors import ConfigError
 from tests.live import (
     LiveServer,
     api,

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tasks.errors import ConfigError
-from tasks.plan import Plan, list_presets, load_plan, plan_for_year
+from tasks.plan.load import list_presets, load_plan, plan_for_year
+from tasks.plan.model import Plan
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "niigata-minami_hyoka_2021.txt"
 
@@ -100,7 +101,8 @@ def test_a_preset_name_wins_over_a_folder_without_a_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It loads the shipped preset when a same-named folder (a workspace) has no plan.yaml."""
-    from tasks.plan import PRESETS_DIR, resolve_config_path
+    from tasks.plan.load import resolve_config_path
+    from tasks.settings import PRESETS_DIR
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nishitokyo").mkdir()
@@ -114,7 +116,7 @@ def test_it_names_the_folder_that_holds_no_plan(
 ) -> None:
     """It says which folder it looked in when neither a preset nor a plan.yaml is there."""
     from tasks.errors import ConfigError
-    from tasks.plan import resolve_config_path
+    from tasks.plan.load import resolve_config_path
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine").mkdir()
@@ -126,7 +128,7 @@ def test_a_report_section_is_listed_once(minami: Plan) -> None:
     """It refuses a plan that lists one section of the 資料 twice."""
     from pydantic import ValidationError
 
-    from tasks.plan import ReportProfile
+    from tasks.plan.parts import ReportProfile
 
     raw = {**minami.report.model_dump(), "sections": ["tables", "tables"]}
     with pytest.raises(ValidationError, match="report section repeats"):

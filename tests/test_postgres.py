@@ -28,10 +28,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from flows.demo import demo_cycle
-from tasks.demo import load_demo, seed_history
-from tasks.plan import REPO_ROOT, load_plan
-from tasks.steps import drop_demo_submissions
-from tasks.storage import open_storage
+from tasks.cycle.demo import load_demo, seed_history
+from tasks.cycle.steps import drop_demo_submissions
+from tasks.plan.load import load_plan
+from tasks.settings import REPO_ROOT
+from tasks.workspace.storage import open_storage
 from tests.helpers import needs
 
 PRESET = "niigata-minami"
@@ -248,7 +249,8 @@ def server_cycle(
             _prefect(["deploy", "--all"], deployer)
             parameters = {"fiscal_year": YEAR, "config": PRESET, "workspace": workspace}
             runs = {"call-for-submissions": _run_deployment(server, DEPLOYMENTS[0], parameters)}
-            drop_demo_submissions(plan, PRESET, workspace)  # the departments answer the call
+            # The departments answer the call.
+            drop_demo_submissions(plan, PRESET, open_storage(workspace))
             for name in DEPLOYMENTS[1:]:
                 runs[name] = _run_deployment(server, name, parameters)
             objects = {o.key: storage.read_bytes(o.key) for o in storage.list("")}

@@ -16,21 +16,23 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tasks.demo import load_demo, seed_history
-from tasks.intake import load_ledger
-from tasks.merge import load_consolidated
-from tasks.plan import Plan, load_plan
-from tasks.render_docx import docx_text
-from tasks.status import build_status_rows
-from tasks.steps import (
+from tasks.call.workbook import GROUP_GRADED
+from tasks.cycle.demo import load_demo, seed_history
+from tasks.cycle.steps import (
     CollectionSummary,
     check_pending,
     consolidate_year,
     render_shiryo,
     take_intake,
 )
-from tasks.storage import open_storage
-from tasks.workbook import GROUP_GRADED, submission_filename
+from tasks.dataset.store import load_consolidated
+from tasks.intake.ledger import load_ledger
+from tasks.intake.status import build_status_rows
+from tasks.plan.load import load_plan
+from tasks.plan.model import Plan
+from tasks.render.docx import docx_text
+from tasks.workspace.keys import submission_filename
+from tasks.workspace.storage import open_storage
 from tests.seed_typing import Values, kitamoto_values, type_workbook
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -42,10 +44,10 @@ def _collect(plan: Plan, workspace: Path, files: dict[str, bytes]) -> Collection
         target = workspace / "intake" / str(plan.fiscal_year.current) / department_id
         target.mkdir(parents=True, exist_ok=True)
         (target / submission_filename(plan, department_id)).write_bytes(data)
-    take_intake(plan, str(workspace), settle_seconds=0)
-    summary = check_pending(plan, str(workspace))
-    consolidate_year(plan, str(workspace))
-    render_shiryo(plan, str(workspace))
+    take_intake(plan, open_storage(workspace), settle_seconds=0)
+    summary = check_pending(plan, open_storage(workspace))
+    consolidate_year(plan, open_storage(workspace))
+    render_shiryo(plan, open_storage(workspace))
     return summary
 
 

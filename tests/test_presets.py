@@ -8,10 +8,11 @@ import pytest
 from openpyxl import load_workbook
 
 from flows.demo import demo_cycle
-from tasks.demo import load_demo
-from tasks.plan import list_presets, load_plan
-from tasks.render_docx import docx_text
-from tasks.steps import render_shiryo
+from tasks.cycle.demo import load_demo
+from tasks.cycle.steps import render_shiryo
+from tasks.plan.load import list_presets, load_plan
+from tasks.render.docx import docx_text
+from tasks.workspace.storage import open_storage
 
 OTHER_PRESETS = [name for name in list_presets() if name != "niigata-minami"]
 
@@ -85,7 +86,7 @@ def test_rendering_twice_gives_the_same_bytes(preset_run: tuple[str, Path]) -> N
     """It renders byte-identical documents from the same dataset."""
     preset, workspace = preset_run
     before = {p: p.read_bytes() for p in _reports(workspace).values()}
-    render_shiryo(load_plan(preset), str(workspace))
+    render_shiryo(load_plan(preset), open_storage(workspace))
     assert {p: p.read_bytes() for p in _reports(workspace).values()} == before
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.plan import Plan
-from tasks.render_pdf import convert_to_pdf, pdf_available
-from tasks.workbook import build_submission_workbook
+from tasks.call.workbook import build_submission_workbook
+from tasks.plan.model import Plan
+from tasks.render.pdf import convert_to_pdf, pdf_available
 from tests.helpers import needs
 
 

@@ -8,8 +8,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from tasks.plan import Plan
-from tasks.steps import check_pending, consolidate_year, render_shiryo, take_intake
+from tasks.cycle.steps import check_pending, consolidate_year, render_shiryo, take_intake
+from tasks.plan.model import Plan
+from tasks.workspace.storage import open_storage
 from tests.helpers import cell_of, filled_workbook
 
 LOOKS_LIKE_FORMULAS = ["=1+1", "+81-3-1234-5678", "-5人（前年比）", "@担当者", '=HYPERLINK("x")']
@@ -18,7 +19,7 @@ LOOKS_LIKE_FORMULAS = ["=1+1", "+81-3-1234-5678", "-5人（前年比）", "@担�
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Render the 資料 of a workspace whose department typed formula-like text."""
-    from tasks.plan import load_plan
+    from tasks.plan.load import load_plan
 
     plan = load_plan("niigata-minami")
     workspace = tmp_path_factory.mktemp("formulas")
@@ -38,11 +39,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = workspace / "intake/2021/chiiki-somu/提出.xlsx"
     target.parent.mkdir(parents=True)
     target.write_bytes(filled_workbook(plan, "chiiki-somu", edit=type_text))
-    take_intake(plan, str(workspace), settle_seconds=0)
-    summary = check_pending(plan, str(workspace))
+    take_intake(plan, open_storage(workspace), settle_seconds=0)
+    summary = check_pending(plan, open_storage(workspace))
     assert [f.status for f in summary.files] == ["accepted"]
-    consolidate_year(plan, str(workspace))
-    render_shiryo(plan, str(workspace))
+    consolidate_year(plan, open_storage(workspace))
+    render_shiryo(plan, open_storage(workspace))
     return next(workspace.glob("reports/2021/*.xlsx"))
 
 
@@ -81,10 +82,10 @@ def test_a_misspelt_name_in_a_template_is_an_error(
     """It refuses a template naming something the report does not have, instead of a blank."""
     import zipfile
 
+    from tasks.cycle.steps import build_report_context_for
     from tasks.errors import RenderError
-    from tasks.render_docx import TEMPLATES_DIR, render_committee_docx
-    from tasks.render_xlsx import render_committee_xlsx
-    from tasks.steps import build_report_context_for
+    from tasks.render.docx import TEMPLATES_DIR, render_committee_docx
+    from tasks.render.xlsx import render_committee_xlsx
 
     source = TEMPLATES_DIR / "hyoka" / f"shiryo{suffix}"
     broken = tmp_path / f"broken{suffix}"
@@ -93,7 +94,7 @@ def test_a_misspelt_name_in_a_template_is_an_error(
             data = original.read(item.filename)
             copy.writestr(item, data.replace(b"row.summary", b"row.sumary"))
     render = render_committee_xlsx if suffix == ".xlsx" else render_committee_docx
-    context = build_report_context_for(minami, str(rendered.parents[2]))
+    context = build_report_context_for(minami, open_storage(rendered.parents[2]))
     with pytest.raises(RenderError, match="sumary"):
         render(broken, context)
 
@@ -101,7 +102,7 @@ def test_a_misspelt_name_in_a_template_is_an_error(
 def test_a_word_template_that_is_not_a_docx_is_named_in_japanese(tmp_path: Path) -> None:
     """It names the template and says what to do, rather than the library's English error."""
     from tasks.errors import RenderError
-    from tasks.render_docx import render_committee_docx
+    from tasks.render.docx import render_committee_docx
 
     template = tmp_path / "shiryo.docx"
     template.write_bytes(b"not a docx")

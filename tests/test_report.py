@@ -7,8 +7,9 @@ from pathlib import Path
 
 from openpyxl.workbook.workbook import Workbook
 
-from tasks.plan import Plan
-from tasks.steps import build_report_context_for, consolidate_year
+from tasks.cycle.steps import build_report_context_for, consolidate_year
+from tasks.plan.model import Plan
+from tasks.workspace.storage import open_storage
 from tests.helpers import filled_workbook, submit
 
 
@@ -31,8 +32,8 @@ def test_a_warned_file_is_marked_and_a_missing_department_listed(
         filled_workbook(minami, "kenko-fukushi", edit=_full_width_indicator(minami)),
     )
     assert [(f.status, f.warnings) for f in summary.files] == [("accepted", 1)]
-    consolidate_year(minami, str(workspace))
-    context = build_report_context_for(minami, str(workspace))
+    consolidate_year(minami, open_storage(workspace))
+    context = build_report_context_for(minami, open_storage(workspace))
     rows = {row["id"]: row for row in context["initiatives"]}
     assert rows["i002"]["warned"] == "△"  # the row whose indicator was typed full-width
     assert rows["i001"]["warned"] == ""  # same file, no warning on this row

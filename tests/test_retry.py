@@ -12,7 +12,7 @@ from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.annual_cycle import annual_cycle
 from flows.demo import demo_cycle
-from tasks.plan import PRESETS_DIR, REPO_ROOT
+from tasks.settings import PRESETS_DIR, REPO_ROOT
 
 
 def _task_states_since(moment: dt.datetime) -> dict[str, list[str]]:
@@ -66,10 +66,10 @@ def test_the_call_key_follows_last_years_dataset(tmp_path: Path) -> None:
     """It changes the call step's cache key when last year's results change."""
     import pandas as pd
 
-    from tasks.caching import call_key
-    from tasks.merge import to_parquet
-    from tasks.plan import load_plan
-    from tasks.storage import FolderStorage
+    from tasks.cycle.caching import call_key
+    from tasks.dataset.store import to_parquet
+    from tasks.plan.load import load_plan
+    from tasks.workspace.folder import FolderStorage
 
     plan = load_plan("niigata-minami")
     parameters = {"plan": plan, "workspace": str(tmp_path)}

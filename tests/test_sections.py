@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tasks.plan import Plan
-from tasks.sections import shown_sections
+from tasks.plan.model import Plan
+from tasks.render.sections import shown_sections
 
 
 def _plan(minami: Plan, sections: list[str]) -> Plan:

@@ -16,9 +16,9 @@ import pytest
 from openpyxl import load_workbook
 
 from flows.demo import demo_cycle
-from tasks.demo import load_demo
-from tasks.plan import list_presets, load_plan
-from tasks.render_pdf import pdf_available
+from tasks.cycle.demo import load_demo
+from tasks.plan.load import list_presets, load_plan
+from tasks.render.pdf import pdf_available
 from tests.helpers import needs
 
 pytestmark = needs(pdf_available() and shutil.which("pdftotext") is not None, "soffice, pdftotext")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect.client.orchestration import get_client
 
+from flows.deployments import load_deployment_specs
 from flows.serve import build_deployments
-from tasks.service import load_deployment_specs
 
 
 def test_prefect_yaml_declares_the_three_steps_of_the_year() -> None:

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tasks.errors import StorageError
-from tasks.storage import FolderStorage, S3Storage, Storage, open_storage
+from tasks.workspace.folder import FolderStorage
+from tasks.workspace.s3 import S3Storage
+from tasks.workspace.storage import Storage, open_storage
 from tests.conftest import FAKE_SECRET, raw_s3_client
 
 # --- The same behaviour on both backends ---------------------------------------------------

@@ -24,11 +24,14 @@ import pytest
 from botocore.config import Config
 
 from flows.annual_cycle import collect_submissions, publish_shiryo
+from tasks.cycle.steps import take_intake
 from tasks.errors import StorageError
-from tasks.lock import collection_lock
-from tasks.plan import REPO_ROOT, Plan
-from tasks.steps import take_intake
-from tasks.storage import FolderStorage, S3Storage, open_storage
+from tasks.plan.model import Plan
+from tasks.settings import REPO_ROOT
+from tasks.workspace.folder import FolderStorage
+from tasks.workspace.lock import collection_lock
+from tasks.workspace.s3 import S3Storage
+from tasks.workspace.storage import open_storage
 from tests.conftest import FAKE_SECRET
 from tests.fault_proxy import KINDS, FaultProxy
 from tests.test_kill import template  # noqa: F401  # fixture
@@ -103,7 +106,7 @@ def test_a_lock_survives_lost_answers(proxy: FaultProxy, s3_bucket: str) -> None
     proxy.break_down(0.5, ("reset-after",))
     workspace = f"s3://{s3_bucket}/ws"
     for _ in range(3):
-        with collection_lock(workspace, 2021, wait_seconds=5):
+        with collection_lock(open_storage(workspace), 2021, wait_seconds=5):
             pass
     proxy.heal()
     assert not open_storage(workspace).exists("locks/collect-2021.json")
@@ -155,7 +158,7 @@ def test_the_cycle_on_flaky_s3_ends_as_on_healthy_s3(
 
     proxy.break_down(1.0, ("503",))  # S3 down: the step fails, naming the bucket
     with pytest.raises(StorageError, match=f"s3://{flaky.removeprefix('s3://')}"):
-        take_intake(minami, flaky, settle_seconds=0)
+        take_intake(minami, open_storage(flaky), settle_seconds=0)
     # Faults the product's default client can retry quickly (a stall would cost 30 s each).
     proxy.break_down(0.15, ("500", "503", "reset", "reset-after"))
     collect_submissions(2021, "niigata-minami", flaky, settle_seconds=0)
@@ -178,7 +181,7 @@ def test_a_workspace_that_disappears_is_reported_not_recreated(
 ) -> None:
     """It refuses to go on in a vanished workspace instead of starting an empty one there."""
     shutil.copytree(template, workspace, dirs_exist_ok=True)
-    take_intake(minami, str(workspace), settle_seconds=0)
+    take_intake(minami, open_storage(workspace), settle_seconds=0)
     away = workspace.with_name("unmounted")
     workspace.rename(away)  # the share drops
     storage = FolderStorage(workspace)
@@ -190,17 +193,17 @@ def test_a_workspace_that_disappears_is_reported_not_recreated(
         with pytest.raises(StorageError, match="見つかりません"):
             attempt()
     with pytest.raises(StorageError, match="見つかりません"):
-        take_intake(minami, str(workspace), settle_seconds=0)
+        take_intake(minami, open_storage(workspace), settle_seconds=0)
     assert not workspace.exists()
     away.rename(workspace)  # the share is back
-    assert take_intake(minami, str(workspace), settle_seconds=0).taken == []
+    assert take_intake(minami, open_storage(workspace), settle_seconds=0).taken == []
 
 
 def test_a_new_workspace_is_refused_by_collection(tmp_path: Path) -> None:
     """It does not take the lock in a workspace folder that does not exist."""
     with (
         pytest.raises(StorageError, match="見つかりません"),
-        collection_lock(str(tmp_path / "never-created"), 2021),
+        collection_lock(open_storage(tmp_path / "never-created"), 2021),
     ):
         pass
     assert not (tmp_path / "never-created").exists()
@@ -209,9 +212,10 @@ def test_a_new_workspace_is_refused_by_collection(tmp_path: Path) -> None:
 _AS_NOBODY = """
 import sys
 from tasks.errors import StorageError
-from tasks.intake import collect_new_files, load_ledger, save_ledger
-from tasks.plan import load_plan
-from tasks.storage import FolderStorage
+from tasks.intake.collect import collect_new_files
+from tasks.intake.ledger import load_ledger, save_ledger
+from tasks.plan.load import load_plan
+from tasks.workspace.folder import FolderStorage
 
 storage = FolderStorage(sys.argv[1])
 plan = load_plan("niigata-minami")

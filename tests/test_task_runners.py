@@ -15,13 +15,14 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.annual_cycle import call_for_submissions, collect_submissions, publish_shiryo
 from flows.runners import task_runner
-from tasks.errors import ConfigError
-from tasks.steps import (
+from tasks.cycle.steps import (
     CollectionSummary,
     drop_demo_submissions,
     load_plan_step,
     seed_demo_history,
 )
+from tasks.errors import ConfigError
+from tasks.workspace.storage import open_storage
 
 PRESET = "niigata-minami"
 
@@ -30,9 +31,9 @@ def _prepared(root: Path) -> str:
     """Return a workspace with the year's call written and the demo's files in intake."""
     root.mkdir()
     plan = load_plan_step(PRESET, None)
-    seed_demo_history(plan, PRESET, str(root))
+    seed_demo_history(plan, PRESET, open_storage(root))
     call_for_submissions(None, PRESET, str(root))
-    drop_demo_submissions(plan, PRESET, str(root))
+    drop_demo_submissions(plan, PRESET, open_storage(root))
     return str(root)
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tasks.plan import Plan
-from tasks.storage import FolderStorage
-from tasks.submissions import check_submissions
-from tasks.validate import EXPECTATIONS_DIR, load_suite_spec
+from tasks.check.submissions import check_submissions
+from tasks.check.validate import EXPECTATIONS_DIR, load_suite_spec
+from tasks.plan.model import Plan
+from tasks.workspace.folder import FolderStorage
 from tests.helpers import archive_files, cell_of, filled_workbook
 
 
@@ -101,7 +101,7 @@ def test_a_new_expectation_in_json_changes_the_outcome(
         (suites / path.name).write_bytes(path.read_bytes())
     storage = FolderStorage(tmp_path / "ws")
     entries = archive_files(storage, {"c": ("chiiki-somu", filled_workbook(minami, "chiiki-somu"))})
-    monkeypatch.setattr("tasks.validate.EXPECTATIONS_DIR", suites)
+    monkeypatch.setattr("tasks.check.validate.EXPECTATIONS_DIR", suites)
     assert check_submissions(storage, minami, entries).rejected == frozenset()
 
     spec = json.loads((suites / "hyoka.json").read_text(encoding="utf-8"))
@@ -123,7 +123,7 @@ def test_markup_typed_by_a_department_stays_inert_in_data_docs(
     tmp_path: Path, minami: Plan
 ) -> None:
     """It keeps a department's <script> out of the coordinator's Data Docs pages as markup."""
-    from tasks.gx_context import publish_data_docs
+    from tasks.check.gx_context import publish_data_docs
 
     def inject(workbook: object) -> None:
         sheet = workbook[minami.submission.sheet_name]  # type: ignore[index]

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tasks.errors import SubmissionError
-from tasks.plan import Plan
-from tasks.read import read_submission
-from tasks.workbook import (
+from tasks.call.workbook import (
     HEADER_ROW,
     IDENTITY_SHEET,
     PreviousValues,
     build_submission_workbook,
     field_label,
 )
+from tasks.check.read import read_submission
+from tasks.errors import SubmissionError
+from tasks.plan.model import Plan
 from tests.helpers import filled_workbook
 
 
@@ -130,9 +130,9 @@ def test_last_years_result_comes_from_the_presets_result_field(tmp_path: Path) -
     """It prefills 北本市's 調査票 from last year's 進捗状況 (its result field)."""
     import pandas as pd
 
-    from tasks.merge import previous_values, to_parquet
-    from tasks.plan import load_plan
-    from tasks.storage import FolderStorage
+    from tasks.dataset.store import previous_values, to_parquet
+    from tasks.plan.load import load_plan
+    from tasks.workspace.folder import FolderStorage
 
     plan = load_plan("kitamoto")
     storage = FolderStorage(tmp_path)
@@ -150,8 +150,8 @@ def test_last_years_result_comes_from_the_presets_result_field(tmp_path: Path) -
 
 def test_a_group_is_graded_on_its_first_row_only() -> None:
     """It asks for a group's grade on its first row and locks the others as （グループで評価）."""
-    from tasks.plan import load_plan
-    from tasks.workbook import GROUP_GRADED, group_graded_rows
+    from tasks.call.workbook import GROUP_GRADED, group_graded_rows
+    from tasks.plan.load import load_plan
 
     plan = load_plan("kitamoto")
     assert group_graded_rows(plan, "korei-kaigo") == {

@@ -1,0 +1,95 @@
+"""What the coordinator sees in the Prefect UI after a collection run (artifacts).
+
+Keys carry the year and the municipality (``status-2021-<id>``, likewise ``files-``,
+``findings-``, ``data-docs-``): one server serving several municipalities keeps each one's
+latest tables apart. The id is :func:`municipality_id`; the contents are Japanese, as
+coordinators read them, and each description names the municipality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+from tasks.cycle.steps import CollectionSummary
+from tasks.intake.ledger import STATUS_JA, load_ledger
+from tasks.intake.status import build_status_rows
+from tasks.plan.model import Plan
+from tasks.workspace.names import markdown_text
+from tasks.workspace.storage import Storage
+
+
+def municipality_id(plan: Plan) -> str:
+    """Return the municipality's id in artifact keys: 8 hex digits of its name's hash.
+
+    Artifact keys take only lowercase letters, digits and dashes; a municipality's name is
+    Japanese (新潟市南区), so its hash stands for it.
+    """
+    return hashlib.sha256(plan.municipality.encode("utf-8")).hexdigest()[:8]
+
+
+def artifact_key(plan: Plan, kind: str, fiscal_year: int) -> str:
+    """Return the key of one of a collection's artifacts: ``<kind>-<fy>-<municipality id>``."""
+    return f"{kind}-{fiscal_year}-{municipality_id(plan)}"
+
+
+def publish_collection_artifacts(plan: Plan, storage: Storage, summary: CollectionSummary) -> None:
+    """Show the run's per-file outcomes and every department's status as UI tables."""
+    year = summary.fiscal_year
+    who = plan.municipality
+    rows = [
+        {
+            "部署": plan.department(f.department_id).name
+            if f.department_id
+            else "（フォルダ違い）",
+            "ファイル": f.original_name,
+            "結果": STATUS_JA[f.status],
+            "要修正": f.blocking,
+            "注意": f.warnings,
+            "差戻し票": f.feedback_key or "",
+        }
+        for f in summary.files
+    ]
+    create_table_artifact(
+        key=artifact_key(plan, "files", year),
+        table=rows,
+        description=f"{who} {year}年度 今回の実行で確認した提出ファイル",
+    )
+    names = {f.sha256: f.original_name for f in summary.files}
+    lines = [f"# {who} {year}年度 確認結果（指摘事項）", ""]
+    for finding in summary.findings:
+        where = "!".join(p for p in (finding.sheet, finding.cell) if p)
+        label = "要修正" if finding.severity == "critical" else "注意"
+        lines.append(
+            f"- {markdown_text(names.get(finding.sha256, finding.sha256[:8]))} {where} "
+            f"[{label}] {finding.message}"
+        )
+    if not summary.findings:
+        lines.append("指摘事項はありません。")
+    if summary.data_docs:
+        lines += ["", f"GX Data Docs: {summary.data_docs}"]
+    create_markdown_artifact(
+        key=artifact_key(plan, "findings", year),
+        markdown="\n".join(lines),
+        description=f"{who} {year}年度 部署ごとの指摘事項",
+    )
+    if summary.data_docs:
+        link = summary.data_docs
+        create_link_artifact(
+            key=artifact_key(plan, "data-docs", year),
+            link=link if "://" in link else Path(link).as_uri(),
+            link_text="GX Data Docs（検証結果の詳細）",
+        )
+    ledger = load_ledger(storage, year)
+    create_table_artifact(
+        key=artifact_key(plan, "status", year),
+        table=build_status_rows(plan, ledger, dt.date.today()),
+        description=f"{who} {year}年度 部署ごとの提出状況（shiryo status と同じ表）",
+    )
+
+
+publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)

@@ -1,0 +1,64 @@
+"""Prefect task results kept in the workspace itself (``_prefect/results/``), folder or S3.
+
+A Retry pressed in the UI skips a finished step only when it finds that step's persisted
+result under the step's cache key. Kept in Prefect's home folder, results stay on the machine
+that ran the step; kept in the workspace, every worker that can open the workspace finds
+them, and they travel with it (a backup, a copied workspace).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import anyio.to_thread
+from prefect.filesystems import WritableFileSystem
+
+from tasks.workspace.keys import result_key
+from tasks.workspace.storage import open_storage
+
+
+class WorkspaceResults(WritableFileSystem):
+    """A Prefect result store over the workspace's own storage (``tasks.workspace.storage``)."""
+
+    _block_type_name = "shiryo workspace results"
+    workspace: str
+    """The workspace: a folder path or ``s3://bucket/prefix``."""
+
+    def _read(self, path: str) -> bytes:
+        storage = open_storage(self.workspace)
+        key = result_key(path)
+        if not storage.exists(key):  # Prefect reads this as "no result yet": not cached
+            raise FileNotFoundError(storage.describe(key))
+        return storage.read_bytes(key)
+
+    def _write(self, path: str, content: bytes) -> None:
+        open_storage(self.workspace).write_bytes(result_key(path), content)
+
+    async def aread_path(self, path: str) -> bytes:
+        """Return a stored result (from an async caller)."""
+        return await anyio.to_thread.run_sync(self._read, path)
+
+    def read_path(self, path: str, _sync: bool = True) -> bytes:  # type: ignore[override]
+        """Return a stored result (Prefect's synchronous callers pass ``_sync``)."""
+        return self._read(path)
+
+    async def awrite_path(self, path: str, content: bytes) -> None:
+        """Store a result, atomically as every workspace write (from an async caller)."""
+        await anyio.to_thread.run_sync(self._write, path, content)
+
+    def write_path(self, path: str, content: bytes, _sync: bool = True) -> None:  # type: ignore[override]
+        """Store a result, atomically as every workspace write."""
+        self._write(path, content)
+
+
+def workspace_results(workspace: str) -> WorkspaceResults:
+    """Return the result store of a workspace, saved as a block on the Prefect server.
+
+    Prefect only takes result storage that the server knows (a saved block): the block is
+    named after the workspace (``shiryo-results-<hash>``) and saved again on each call, which
+    changes nothing when it is already there.
+    """
+    block = WorkspaceResults(workspace=workspace)
+    name = "shiryo-results-" + hashlib.sha256(workspace.encode()).hexdigest()[:12]
+    block.save(name, overwrite=True)
+    return block

@@ -1,0 +1,1 @@
+"""5. Checking: guard the bytes, read, normalise, validate with GX, decide per file, feedback."""

@@ -1,0 +1,139 @@
+"""Feedback workbooks (差戻し票) that tell a department what to fix, cell by cell."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tasks.check.submissions import row_state
+from tasks.check.validate import Finding
+from tasks.intake.ledger import LedgerEntry
+from tasks.ooxml import normalise_package
+from tasks.plan.model import Plan
+from tasks.workspace.keys import feedback_key as feedback_key_of
+from tasks.workspace.names import safe_stem
+
+_HEADERS = ["No.", "区分", "シート", "セル", "入力されていた値", "内容と直し方", "正しい入力"]
+_WIDTHS = [6, 10, 14, 8, 30, 70, 24]
+_SEVERITY_JA = {"critical": "要修正", "warning": "注意"}
+
+
+def feedback_key(plan: Plan, entry: LedgerEntry) -> str:
+    """Return where a file's feedback workbook goes."""
+    folder = entry.department_id or "_unassigned"
+    stem = safe_stem(entry.original_name)  # a name is data: never a path of the product's
+    return feedback_key_of(plan.fiscal_year.current, folder, stem, entry.sha256)
+
+
+def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Finding]) -> bytes:
+    """Return a feedback workbook listing each finding with its cell, in plain Japanese."""
+    # Write-only: a 差戻し票 goes to one file in seven; streaming it out costs a third.
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("差戻し票")
+    blocking = sum(1 for f in findings if f.severity == "critical")
+    department = plan.department(entry.department_id).name if entry.department_id else "（不明）"
+    verdict = (
+        "差し戻します。下の「要修正」をすべて直して、同じフォルダに提出し直してください。"
+        if blocking
+        else "受け付けました。下の「注意」を次回の入力の参考にしてください。"
+    )
+    states = row_states(plan, entry, findings)
+    counts = {s: sum(1 for r in states if r[2] == s) for s in ("要修正", "注意", "問題なし")}
+    lines = [
+        f"{plan.municipality} {plan.fiscal_year.current}年度 提出内容の確認結果（差戻し票）",
+        f"部署: {department}　ファイル: {entry.original_name}　受付: {entry.received_at}",
+        verdict,
+        f"行ごとの状況（シート「{_ROWS_SHEET}」）: 全 {len(states)} 行のうち "
+        + "・".join(f"{s} {n} 行" for s, n in counts.items()),
+    ]
+    header_row = len(lines) + 2
+    for col, width in enumerate(_WIDTHS, start=1):
+        sheet.column_dimensions[chr(64 + col)].width = width
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1  # every column on the page; as many pages down as needed
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    for number, text in enumerate(lines):
+        sheet.append([_cell(sheet, text, font=_TITLE if number == 0 else None)])
+    sheet.append([])
+    sheet.append([_cell(sheet, header, font=_BOLD, fill=_HEADER_FILL) for header in _HEADERS])
+    for number, finding in enumerate(findings, start=1):
+        values = [
+            number,
+            _SEVERITY_JA[finding.severity],
+            finding.sheet or "",
+            finding.cell or "",
+            finding.found or "",
+            finding.message,
+            finding.expected,
+        ]
+        sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
+    _write_row_states(workbook, plan, states)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return normalise_package(buffer.getvalue())
+
+
+_ROWS_SHEET = "行ごとの状況"
+_ROW_HEADERS = ["事業ID", "事業名", "状況", "指摘の数"]
+
+
+def row_states(
+    plan: Plan, entry: LedgerEntry, findings: list[Finding]
+) -> list[tuple[str, str, str, int]]:
+    """Return (事業ID, 事業名, 状況, 指摘の数) for every row the department was asked for.
+
+    A blocking finding on one row leaves the others visible: each row shows its own state.
+    """
+    if entry.department_id is None:
+        return []
+    rows = []
+    for initiative in plan.initiatives_of(entry.department_id):
+        own = [f for f in findings if f.initiative_id == initiative.id]
+        rows.append((initiative.id, initiative.name, row_state(own), len(own)))
+    return rows
+
+
+def _write_row_states(
+    workbook: Workbook, plan: Plan, states: list[tuple[str, str, str, int]]
+) -> None:
+    sheet = workbook.create_sheet(_ROWS_SHEET)
+    for col, width in enumerate([10, 50, 10, 10], start=1):
+        sheet.column_dimensions[chr(64 + col)].width = width
+    sheet.append([_cell(sheet, f"{plan.initiative_label}ごとの確認結果", font=_TITLE)])
+    sheet.append([_cell(sheet, h, font=_BOLD, fill=_HEADER_FILL) for h in _ROW_HEADERS])
+    for values in states:
+        sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
+
+
+_TITLE = Font(bold=True, size=14)
+_BOLD = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _cell(
+    sheet: WriteOnlyWorksheet,
+    value: object,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    alignment: Alignment | None = None,
+) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a found value such as "=1+1" stays text
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell

@@ -1,0 +1,159 @@
+"""Great Expectations plumbing: one ephemeral context per process, a Data Docs site, runs.
+
+Importing GX costs about 2 s, so the context is made once and kept; each suite becomes one
+checkpoint (named after the suite and a hash of its JSON, so that an edited suite file is a
+new checkpoint). :func:`publish_data_docs` builds the Data Docs site of the validations run
+since the last publication, once, copies it into the workspace for the coordinator and then
+forgets those validations: a process that serves several municipalities one after another
+never shows one's results in another's site.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tasks.errors import ConfigError
+from tasks.settings import quiet_environment
+from tasks.workspace.storage import Storage
+
+SITE_NAME = "shiryo"
+RECORD_ID = "record_id"
+_RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [RECORD_ID]}
+
+
+@cache
+def _context() -> tuple[Any, Any, Path]:
+    quiet_environment()  # GX reads this at import; the product never sends usage statistics
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    site = Path(tempfile.mkdtemp(prefix="shiryo-datadocs-"))
+    atexit.register(shutil.rmtree, site, ignore_errors=True)
+    context.add_data_docs_site(
+        site_name=SITE_NAME,
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(site),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    source = context.data_sources.add_pandas("shiryo")
+    return context, source, site
+
+
+_checkpoints: dict[str, Any] = {}
+
+
+def _checkpoint(suite_spec: dict[str, Any]) -> Any:
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    digest = hashlib.sha256(json.dumps(suite_spec, sort_keys=True).encode()).hexdigest()[:8]
+    name = f"{suite_spec.get('name', 'suite')}-{digest}"
+    if name in _checkpoints:
+        return _checkpoints[name]
+    context, source, _ = _context()
+    try:
+        configs = [ExpectationConfiguration(**spec) for spec in suite_spec["expectations"]]
+        suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=configs))
+    except Exception as err:  # GX raises a zoo of types for a malformed expectation
+        raise ConfigError(
+            f"確認ルール {suite_spec.get('name')}: 書き方に誤りがあります: {err}"
+        ) from err
+    batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[definition],
+            actions=[],
+            result_format=_RESULT_FORMAT,
+        )
+    )
+    _checkpoints[name] = checkpoint
+    return checkpoint
+
+
+def run_suite(frame: Any, suite_spec: dict[str, Any], parameters: dict[str, Any]) -> list[Any]:
+    """Validate a frame with a suite; return GX's expectation results (COMPLETE format)."""
+    result = _checkpoint(suite_spec).run(
+        batch_parameters={"dataframe": _inert_markup(frame)}, expectation_parameters=parameters
+    )
+    return [outcome for run in result.run_results.values() for outcome in run.results]
+
+
+_MARKUP = str.maketrans({"<": "＜", ">": "＞", "&": "＆"})
+
+
+def _inert_markup(frame: Any) -> Any:
+    """Return a copy whose text cannot become markup in the Data Docs pages.
+
+    GX writes unexpected values into its HTML unescaped; a department's ``<script>`` must not
+    run in the coordinator's browser. Full-width look-alikes keep every length and set test.
+    """
+    import pandas as pd
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_string_dtype(safe[column]) or safe[column].dtype == object:
+            safe[column] = safe[column].map(
+                lambda v: v.translate(_MARKUP) if isinstance(v, str) else v
+            )
+    return safe
+
+
+def forget_validations() -> None:
+    """Drop the validations run since the last publication, without building their pages."""
+    if not _context.cache_info().currsize:
+        return
+    store = _context()[0].validation_results_store
+    for validation in store.list_keys():
+        store.remove_key(validation)
+
+
+def publish_data_docs(storage: Storage, prefix: str) -> str | None:
+    """Build the Data Docs of the validations run since the last call; copy them under ``prefix``.
+
+    Returns the index's key, or None when nothing was validated. The validations are then
+    dropped from the (in-memory) store and the site, so the next call starts afresh.
+    """
+    if not _context.cache_info().currsize:
+        return None
+    context, _, site = _context()
+    store = context.validation_results_store
+    validations = store.list_keys()
+    if not validations:
+        return None
+    context.build_data_docs(site_names=[SITE_NAME])
+    for path in sorted(site.rglob("*")):
+        if not path.is_file():
+            continue
+        key = f"{prefix}/{path.relative_to(site).as_posix()}"
+        # Static assets never change; validation pages are new files each run.
+        if "/static/" in f"/{path.relative_to(site).as_posix()}" and storage.exists(key):
+            continue
+        storage.write_bytes(key, path.read_bytes())
+    for validation in validations:
+        store.remove_key(validation)
+    for built in site.iterdir():
+        if built.name != "static":
+            shutil.rmtree(built) if built.is_dir() else built.unlink()
+    return f"{prefix}/index.html"

@@ -1,0 +1,266 @@
+"""The pipeline's steps: storage in, work, storage out; free of Prefect.
+
+Each step takes the plan and the opened workspace storage, does one stage of the cycle over
+the whole batch and returns a small summary. The work itself lives in the stage packages
+(``tasks.intake``, ``tasks.check``, ``tasks.dataset``, ``tasks.render``); ``flows.tasks``
+wraps each step as a Prefect task (name, retries, cache key). Tests call either.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasks.call.workbook import build_submission_workbook
+from tasks.check.feedback import build_feedback_workbook, feedback_key
+from tasks.check.gx_context import forget_validations, publish_data_docs
+from tasks.check.submissions import (
+    ReadBatch,
+    check_submissions,
+    read_batch,
+    record_outcome,
+    validate_batch,
+)
+from tasks.check.validate import Finding
+from tasks.cycle.demo import fill_workbook, load_demo, seed_history
+from tasks.dataset.merge import consolidate, plan_changes, stage_accepted
+from tasks.dataset.store import (
+    load_consolidated,
+    load_indicator_history,
+    load_indicators,
+    previous_values,
+    write_consolidated,
+    write_dataset_exports,
+)
+from tasks.intake.collect import IntakeResult, collect_new_files
+from tasks.intake.files import anything_new
+from tasks.intake.ledger import LedgerEntry, load_ledger, save_ledger
+from tasks.plan.load import load_plan, plan_for_year
+from tasks.plan.model import Plan
+from tasks.render.docx import render_committee_docx
+from tasks.render.pdf import convert_to_pdf, pdf_available
+from tasks.render.report import build_report_context
+from tasks.render.xlsx import render_committee_xlsx
+from tasks.workspace.keys import (
+    call_keys,
+    datadocs_prefix,
+    intake_key,
+    outgoing_key,
+    report_keys,
+    submission_filename,
+)
+from tasks.workspace.storage import Storage
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file in a collection run."""
+
+    sha256: str
+    department_id: str | None
+    original_name: str
+    status: str
+    blocking: int
+    warnings: int
+    feedback_key: str | None
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """The result of a collection run: one outcome per newly taken file."""
+
+    fiscal_year: int
+    files: list[FileOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    data_docs: str | None = None
+    """Storage location (path or URL) of the GX Data Docs index for this run."""
+
+
+def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
+    """Load the plan, set to report on ``fiscal_year`` when one is given."""
+    return plan_for_year(load_plan(config), fiscal_year)
+
+
+def write_call_workbooks(plan: Plan, storage: Storage) -> list[str]:
+    """Write one submission workbook per department to ``outgoing/<fy>/<department>/``."""
+    previous_year = plan.fiscal_year.before
+    previous = previous_values(storage, previous_year, plan.submission.result_key)
+    keys = []
+    for department, key in zip(plan.departments, call_keys(plan), strict=True):
+        data = build_submission_workbook(plan, department.id, previous)
+        if not storage.exists(key) or storage.read_bytes(key) != data:
+            storage.write_bytes(key, data)
+        keys.append(key)
+    return keys
+
+
+def take_intake(plan: Plan, storage: Storage, settle_seconds: float = 2.0) -> IntakeResult:
+    """Archive complete new intake files, record them (pending or duplicate), save the ledger."""
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    if not anything_new(storage, ledger):
+        # Nothing unseen in intake: no second look after ``settle_seconds``, no ledger write.
+        # A file that arrives after this listing is taken by the next run.
+        return IntakeResult(taken=[], duplicates=[], waiting=[])
+    ledger, result = collect_new_files(storage, plan, ledger, settle_seconds)
+    save_ledger(storage, ledger)
+    return result
+
+
+READ_BATCH_FILES = 200
+"""Files per read task: enough that a task's own cost is small, few enough to spread out."""
+
+
+def pending_batches(
+    plan: Plan, storage: Storage, size: int = READ_BATCH_FILES
+) -> list[list[LedgerEntry]]:
+    """Return the files waiting to be checked, by sha256, in batches of ``size``."""
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    pending = sorted((e for e in ledger.entries if e.status == "pending"), key=lambda e: e.sha256)
+    return [pending[start : start + size] for start in range(0, len(pending), size)]
+
+
+def read_pending(plan: Plan, storage: Storage, entries: list[LedgerEntry]) -> ReadBatch:
+    """Read a batch of archived files into staged rows (any worker can: storage in, data out)."""
+    return read_batch(storage, plan, entries)
+
+
+def check_pending(
+    plan: Plan, storage: Storage, reads: list[ReadBatch] | None = None
+) -> CollectionSummary:
+    """Validate every pending file as one batch, write feedback, stage accepted rows.
+
+    ``reads`` are the pending files already read (by ``read_pending``, perhaps elsewhere);
+    when they are not exactly the files pending now, they are read here.
+    """
+    year = plan.fiscal_year.current
+    ledger = load_ledger(storage, year)
+    pending = [e for e in ledger.entries if e.status == "pending"]
+    if reads is None or sorted(s for r in reads for s in r.shas) != sorted(
+        e.sha256 for e in pending
+    ):
+        reads = [read_batch(storage, plan, pending)]
+    batch = validate_batch(plan, reads)
+    accepted = [e.sha256 for e in pending if e.sha256 not in batch.rejected]
+    stage_accepted(storage, year, batch.main, batch.indicators, accepted)
+    outcomes = []
+    for entry in pending:
+        findings = [f for f in batch.findings if f.sha256 == entry.sha256]
+        key = feedback_key(plan, entry) if findings else None
+        if key:
+            storage.write_bytes(key, build_feedback_workbook(plan, entry, findings))
+        outcomes.append((entry, findings, key))
+    ledger = record_outcome(ledger, batch, pending)
+    save_ledger(storage, ledger)
+    statuses = {e.sha256: e.status for e in ledger.entries}
+    # Data Docs show what went wrong: built when there are findings, not for a clean batch.
+    index = publish_data_docs(storage, datadocs_prefix(year)) if batch.findings else None
+    if index is None:
+        forget_validations()
+    return CollectionSummary(
+        fiscal_year=year,
+        findings=batch.findings,
+        data_docs=storage.describe(index) if index else None,
+        files=[
+            FileOutcome(
+                sha256=entry.sha256,
+                department_id=entry.department_id,
+                original_name=entry.original_name,
+                status=statuses[entry.sha256],
+                blocking=sum(1 for f in findings if f.severity == "critical"),
+                warnings=sum(1 for f in findings if f.severity != "critical"),
+                feedback_key=key,
+            )
+            for entry, findings, key in outcomes
+        ],
+    )
+
+
+def build_data_docs(plan: Plan, storage: Storage) -> str | None:
+    """Validate the year's checked files again and publish their Data Docs (``shiryo docs``).
+
+    Nothing is recorded: the ledger, feedback and dataset stay as they are. Returns where
+    the index is, or None when no file of the year has been checked yet.
+    """
+    year = plan.fiscal_year.current
+    checked = [
+        e
+        for e in load_ledger(storage, year).entries
+        if e.status in ("accepted", "rejected", "superseded")
+    ]
+    if not checked:
+        return None
+    check_submissions(storage, plan, checked)
+    index = publish_data_docs(storage, datadocs_prefix(year))
+    return storage.describe(index) if index else None
+
+
+def consolidate_year(plan: Plan, storage: Storage) -> list[str]:
+    """Rebuild the year's consolidated dataset from the latest accepted submissions."""
+    ledger = load_ledger(storage, plan.fiscal_year.current)
+    consolidated, indicators = consolidate(storage, plan, ledger)
+    previous = load_consolidated(storage, plan.fiscal_year.before)
+    changes = plan_changes(plan, previous)
+    return write_consolidated(storage, plan.fiscal_year.current, consolidated, indicators, changes)
+
+
+def build_report_context_for(plan: Plan, storage: Storage) -> dict[str, Any]:
+    """Return the report context of the plan's year from the workspace's dataset."""
+    year = plan.fiscal_year.current
+    return build_report_context(
+        plan,
+        load_consolidated(storage, year),
+        load_indicators(storage, year),
+        load_indicator_history(storage, year),
+        load_ledger(storage, year),
+    )
+
+
+def outputs_missing(storage: Storage, keys: list[str]) -> bool:
+    """Return whether any of a step's outputs is gone (deleted by hand, a new workspace)."""
+    return not all(storage.exists(key) for key in keys)
+
+
+def render_shiryo(plan: Plan, storage: Storage, pdf: bool = False) -> list[str]:
+    """Render the Word and Excel 資料 from the year's dataset into ``reports/<fy>/``.
+
+    With ``pdf``, a PDF of each is made too when LibreOffice is installed.
+    """
+    context = build_report_context_for(plan, storage)
+    docx_key, xlsx_key = report_keys(plan)[:2]
+    outputs = {
+        docx_key: render_committee_docx(plan.report.docx_template, context),
+        xlsx_key: render_committee_xlsx(plan.report.xlsx_template, context),
+    }
+    if pdf and not pdf_available():
+        logging.getLogger(__name__).warning(
+            "LibreOffice (soffice) がないため、資料の PDF は作りませんでした。"
+        )
+    if pdf and pdf_available():
+        outputs |= {
+            f"{key}.pdf": convert_to_pdf(data, key[key.rindex(".") :])
+            for key, data in list(outputs.items())
+        }
+    for key, data in outputs.items():
+        storage.write_bytes(key, data)
+    write_dataset_exports(storage, plan.fiscal_year.current)  # the dataset for people, too
+    return sorted(outputs)
+
+
+def drop_demo_submissions(plan: Plan, config: str, storage: Storage) -> list[str]:
+    """Fill each department's call workbook with the preset's demo data, drop it in intake."""
+    demo = load_demo(config)
+    year = plan.fiscal_year.current
+    keys = []
+    for department in plan.departments:
+        name = submission_filename(plan, department.id)
+        blank = storage.read_bytes(outgoing_key(plan, department.id))
+        key = intake_key(year, department.id, name)
+        storage.write_bytes(key, fill_workbook(plan, demo, department.id, blank))
+        keys.append(key)
+    return keys
+
+
+def seed_demo_history(plan: Plan, config: str, storage: Storage) -> None:
+    """Write the preset's previous-year results as that year's dataset."""
+    seed_history(storage, plan, load_demo(config))

@@ -1,0 +1,97 @@
+"""Submission status per department (提出状況): expected vs received, late, rejected.
+
+One table serves the ``shiryo status`` command and the Prefect artifact of every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tasks.intake.ledger import STATUS_JA, Ledger, LedgerEntry
+from tasks.plan.model import Plan
+from tasks.workspace.names import display_name
+
+STATUS_COLUMNS = ["部署", "状況", "最終受付", "ファイル", "要修正", "注意", "行の状況", "期限"]
+
+
+def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[str, str]]:
+    """Return one row per department: its state, its latest file and whether it is late."""
+    deadline = plan.submission.deadline
+    rows = []
+    for department in plan.departments:
+        entries = [e for e in ledger.entries if e.department_id == department.id]
+        latest = _latest(entries)
+        accepted = [e for e in entries if e.status == "accepted"]
+        if accepted and latest is not None and latest.status == "rejected":
+            state = "受理（その後の再提出は差戻し）"
+        elif accepted:
+            state = "受理"
+        elif any(e.status == "pending" for e in entries):
+            state = "確認待ち"
+        elif entries:
+            state = "差戻し中（再提出待ち）"
+        else:
+            state = "未提出"
+        late = deadline is not None and (
+            (not accepted and today > deadline)
+            or (bool(accepted) and _japan_date(accepted[-1].received_at) > deadline)
+        )
+        rows.append(
+            {
+                "部署": department.name,
+                "状況": state,
+                "最終受付": _japan_time(latest.received_at) if latest else "",
+                "ファイル": latest.original_name if latest else "",
+                "要修正": str(latest.blocking) if latest else "",
+                "注意": str(latest.warnings) if latest else "",
+                "行の状況": _row_states(latest),
+                "期限": ("期限超過" if late else "期限内") if deadline else "",
+            }
+        )
+    stray = [e for e in ledger.entries if e.department_id is None]
+    for entry in stray:
+        rows.append(
+            {
+                "部署": "（フォルダ違い）",
+                "状況": STATUS_JA[entry.status],
+                "最終受付": _japan_time(entry.received_at),
+                "ファイル": display_name(entry.source_key),
+                "要修正": str(entry.blocking),
+                "注意": str(entry.warnings),
+                "行の状況": _row_states(entry),
+                "期限": "",
+            }
+        )
+    return rows
+
+
+def format_status_table(rows: list[dict[str, str]]) -> str:
+    """Return the rows as a plain-text table for the terminal."""
+    lines = ["\t".join(STATUS_COLUMNS)]
+    lines += ["\t".join(row[c] for c in STATUS_COLUMNS) for row in rows]
+    return "\n".join(lines)
+
+
+_JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def _row_states(entry: LedgerEntry | None) -> str:
+    """Return a file's rows by state, e.g. ``要修正 1・注意 20・問題なし 7``."""
+    if entry is None or not entry.row_states:
+        return ""
+    states = ("要修正", "注意", "問題なし")
+    return "・".join(f"{state} {entry.row_states.get(state, 0)}" for state in states)
+
+
+def _japan_time(received_at: str) -> str:
+    """Return a ledger time (UTC) as Japan time, as people there read it."""
+    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).strftime("%Y-%m-%d %H:%M")
+
+
+def _japan_date(received_at: str) -> dt.date:
+    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).date()
+
+
+def _latest(entries: list[LedgerEntry]) -> LedgerEntry | None:
+    counted = [e for e in entries if e.status != "duplicate"]
+    return counted[-1] if counted else None

@@ -1,0 +1,67 @@
+"""Loading a plan: a preset name or a plan.yaml path in, a validated :class:`Plan` out."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from tasks.errors import ConfigError
+from tasks.plan.model import Plan
+from tasks.plan.parts import FiscalYears
+from tasks.settings import PRESETS_DIR, describe_validation_error, read_yaml
+
+
+def resolve_config_path(config: str | Path) -> Path:
+    """Return the plan file for a preset name or a path to a plan.yaml or its folder.
+
+    A folder holding a plan.yaml wins over a preset of the same name; any other file or
+    folder of that name (a workspace named like the preset, say) does not hide the preset.
+    """
+    candidate = Path(config)
+    if candidate.is_dir():
+        candidate = candidate / "plan.yaml"
+    preset = PRESETS_DIR / str(config) / "plan.yaml"
+    if not candidate.is_file() and preset.is_file():
+        candidate = preset
+    if not candidate.is_file():
+        shadow = (
+            f"（{Path(config).resolve()} にも plan.yaml がありません）"
+            if Path(config).exists()
+            else ""
+        )
+        raise ConfigError(
+            f"{config}: そのようなプリセットや plan.yaml はありません{shadow}"
+            f"（同梱のプリセット: {', '.join(list_presets())}）"
+        )
+    return candidate
+
+
+def list_presets() -> list[str]:
+    """Return the names of the shipped presets."""
+    return sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "plan.yaml").is_file())
+
+
+def load_plan(config: str | Path) -> Plan:
+    """Load and validate a plan; a malformed file stops with file, key path and problem."""
+    path = resolve_config_path(config)
+    raw = read_yaml(path, "計画")
+    try:
+        return Plan.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(path, err, "計画の設定")) from err
+
+
+def plan_hash(plan: Plan) -> str:
+    """Return a short content hash of the plan, embedded in workbooks and cache keys."""
+    canonical = plan.model_dump_json(exclude_none=False).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def plan_for_year(plan: Plan, fiscal_year: int | None) -> Plan:
+    """Return the plan reporting on ``fiscal_year`` (the year before as previous)."""
+    if fiscal_year is None or fiscal_year == plan.fiscal_year.current:
+        return plan
+    years = FiscalYears(current=fiscal_year, previous=fiscal_year - 1)
+    return plan.model_copy(update={"fiscal_year": years})

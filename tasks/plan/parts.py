@@ -1,0 +1,252 @@
+"""The parts of a plan: departments, grades, indicators, initiatives, goals, years, layouts.
+
+Each is a frozen pydantic model checked on its own; :class:`tasks.plan.model.Plan` puts them
+together and checks what spans them (every id named exists, once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+"""An ASCII identifier safe in folder names, S3 keys and Prefect artifact keys."""
+
+
+class PlanModel(BaseModel):
+    """A part of the plan: frozen once loaded, and no key it does not know."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Department(PlanModel):
+    """A responsible department (担当部署)."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+
+
+class Grade(PlanModel):
+    """One step of the grade scale (評価), best first in the scale."""
+
+    code: str = Field(min_length=1, max_length=8)
+    label: str
+    criterion: str = ""
+    min_rate: float | None = Field(default=None, ge=0)
+    """Lowest achievement rate (実績/目標) that earns this grade; ``None`` for a grade that
+    no rate implies (such as ``D ほとんど実施せず``)."""
+
+
+class GradeScale(PlanModel):
+    """The grade scale with its legend text (評価の指標)."""
+
+    title: str = "評価の指標"
+    grades: list[Grade] = Field(min_length=2)
+
+    @property
+    def codes(self) -> list[str]:
+        return [grade.code for grade in self.grades]
+
+    def legend(self) -> str:
+        """Return the one-line legend used in workbooks and 資料."""
+        parts = []
+        for grade in self.grades:
+            criterion = f"（{grade.criterion}）" if grade.criterion else ""
+            parts.append(f"{grade.code}．{grade.label}{criterion}")
+        return "　".join(parts)
+
+    @model_validator(mode="after")
+    def _check_order(self) -> GradeScale:
+        codes = self.codes
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"grade codes repeat: {codes}")
+        rates = [g.min_rate for g in self.grades if g.min_rate is not None]
+        if rates != sorted(rates, reverse=True):
+            raise ValueError("min_rate must fall from the best grade to the worst")
+        return self
+
+
+class Indicator(PlanModel):
+    """A numeric indicator (指標) of an initiative, with baseline and targets."""
+
+    id: Slug
+    name: str
+    unit: str = ""
+    direction: Literal["higher", "lower"] = "higher"
+    baseline: float | None = None
+    baseline_year: int | None = None
+    targets: dict[int, float] = Field(default_factory=dict)
+    """Yearly targets by fiscal year (西暦)."""
+    final_target: float | None = None
+    final_year: int | None = None
+    reported_by: list[Slug] = Field(default_factory=list)
+    """Departments that report this indicator; empty means every department of the initiative."""
+
+
+class Initiative(PlanModel):
+    """An initiative (取り組み・事業): stored once, listed under one or more goals."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    summary: str = ""
+    departments: list[Slug] = Field(min_length=1)
+    indicators: list[Indicator] = Field(default_factory=list)
+    final_goal: str = ""
+    """The plan's goal for the initiative in words (計画最終年度までの目標, 3年後の目標値)."""
+    status: Literal["active", "ended"] = "active"
+    """``ended``: kept in the plan for its history, no longer asked for or expected."""
+    grade_group: Slug | None = None
+    """Initiatives sharing a group id are graded once (グループで評価): in each department's
+    workbook the group's first row takes the grade, the others show （グループで評価）."""
+
+    def indicators_of(self, department_id: str) -> list[Indicator]:
+        """Return the indicators this department reports for the initiative."""
+        return [i for i in self.indicators if department_id in (i.reported_by or self.departments)]
+
+
+class Goal(PlanModel):
+    """A node of the plan's hierarchy (基本目標 → 分野別計画 → 目標 …)."""
+
+    id: Slug
+    title: str = Field(min_length=1)
+    children: list[Goal] = Field(default_factory=list)
+    initiatives: list[Slug] = Field(default_factory=list)
+    """Initiatives listed directly under this node, in the plan's order."""
+
+
+class FiscalYears(PlanModel):
+    """The year being reported and the one before it (西暦 fiscal years)."""
+
+    current: int = Field(ge=1989, le=2200)
+    previous: int | None = Field(default=None, ge=1989, le=2200)
+    final: int | None = Field(default=None, ge=1989, le=2200)
+    """The plan's target year (目標年度, 計画最終年度), printed in headers such as
+    「令和5年度（目標値）」; ``None`` where the 資料 names no such year."""
+
+    @property
+    def before(self) -> int:
+        """Return the year compared against: ``previous`` when set, else the year before."""
+        return self.previous if self.previous is not None else self.current - 1
+
+
+class SubmissionField(PlanModel):
+    """One input column of the submission workbook (調査票).
+
+    ``label`` may contain ``{year}`` and ``{previous}``, replaced by the fiscal years.
+    """
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+    label: str
+    kind: Literal["text", "grade"] = "text"
+    required: bool = False
+    max_length: int = Field(default=2000, ge=1, le=32767)
+    width: float = Field(default=24, gt=0)
+
+
+class SubmissionLayout(PlanModel):
+    """How the department workbook looks and what it asks for."""
+
+    sheet_name: str = "調査票"
+    indicator_sheet_name: str = "指標"
+    template_version: str = "1"
+    previous_label: str = "{previous}年度（実績）"
+    """Header of the read-only column prefilled with last year's result."""
+    fields: list[SubmissionField] = Field(min_length=1)
+    result_key: str = "result_text"
+    """The field holding the year's result, shown as last year's result the year after."""
+    deadline: dt.date | None = None
+    """Submission deadline (提出期限): a department with no accepted file is late after it."""
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> SubmissionLayout:
+        keys = [f.key for f in self.fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"field keys repeat: {keys}")
+        if sum(1 for f in self.fields if f.kind == "grade") != 1:
+            raise ValueError("exactly one field must have kind: grade")
+        if self.result_key not in keys:
+            raise ValueError(f"result_key {self.result_key!r} is not one of the fields {keys}")
+        return self
+
+    @property
+    def grade_key(self) -> str:
+        return next(f.key for f in self.fields if f.kind == "grade")
+
+
+Section = Literal[
+    "cover",
+    "title",
+    "grade_summary",
+    "grade_chart",
+    "submission_status",
+    "indicator_summary",
+    "overview",
+    "tables",
+    "notes",
+]
+"""A part of the 資料 (see ``tasks.render.sections`` for what each one prints)."""
+
+DEFAULT_SECTIONS: tuple[Section, ...] = (
+    "cover",
+    "grade_summary",
+    "grade_chart",
+    "submission_status",
+    "indicator_summary",
+    "overview",
+    "tables",
+)
+
+
+class ReportProfile(PlanModel):
+    """Which templates render the committee's 資料, what the header says, what it holds."""
+
+    name: Slug
+    title: str
+    document_number: str = ""
+    docx_template: str
+    xlsx_template: str
+    suite: str
+    """Name of the expectation suite in ``expectations/`` (without ``.json``)."""
+    indicator_suite: str = "indicators"
+    """Suite for the indicator sheet (指標), so that a preset can set its own severities."""
+    sections: list[Section] = Field(default_factory=lambda: list(DEFAULT_SECTIONS), min_length=1)
+    """The parts of the 資料 in the order printed, as the municipality's committee reads them;
+    a listed part whose data do not exist (no grade given, no indicator) is left out."""
+    notes: list[str] = Field(default_factory=list)
+    """Notes printed under the tables (※１ …), shown where ``notes`` is a section."""
+
+    @model_validator(mode="after")
+    def _check_sections(self) -> ReportProfile:
+        require_unique("report section", list(self.sections))
+        return self
+
+
+class PlanOverview(PlanModel):
+    """The plan's narrative page (計画の概要): philosophy, issues, policies, priorities."""
+
+    philosophy: str = ""
+    """基本理念."""
+    issues: list[str] = Field(default_factory=list)
+    """現状と課題, one paragraph each."""
+    policies: list[str] = Field(default_factory=list)
+    """基本方針."""
+    priorities: list[str] = Field(default_factory=list)
+    """重点的に取り組む項目."""
+    aims: list[str] = Field(default_factory=list)
+    """めざす状態."""
+
+
+class Placement(PlanModel):
+    """One listing of an initiative under a goal path, as the 資料 shows it."""
+
+    goal_path: tuple[Goal, ...]
+    initiative: Initiative
+    is_repost: bool
+
+
+def require_unique(what: str, values: list[str]) -> None:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{what} repeats: {repeated}")

@@ -1,0 +1,124 @@
+"""The indicator table of the 資料: each indicator's values over the years, target and rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from tasks.dataset.values import number_of, text_of
+from tasks.plan.fiscal_year import wareki_label
+from tasks.plan.model import Plan
+
+_TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
+
+
+Series = dict[int, tuple[float | None, str]]
+"""An indicator's values by fiscal year: the number (None: none) and the text as shown."""
+SeriesKey = tuple[str, str, str]
+"""(initiative_id, indicator_id, department_id)."""
+
+
+def indicator_rows(
+    plan: Plan, indicators: pd.DataFrame, history: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return one row per indicator value of the year, and the years its series spans."""
+    year = plan.fiscal_year.current
+    earlier: dict[SeriesKey, Series] = {}
+    for record in records(history):
+        earlier.setdefault(_series_key(record), {})[int(record["fiscal_year"])] = (
+            number_of(record.get("value")),
+            _shown(record),
+        )
+    years = sorted({y for series in earlier.values() for y in series if y < year} | {year})
+    rows = []
+    for record in records(indicators):
+        series = dict(earlier.get(_series_key(record), {}))
+        series[year] = (number_of(record.get("value")), _shown(record))
+        rows.append(_indicator_row(plan, record, series, years))
+    return rows, _year_labels(plan, years)
+
+
+def _series_key(record: dict[str, Any]) -> SeriesKey:
+    return (
+        str(record["initiative_id"]),
+        str(record["indicator_id"]),
+        str(record["department_id"]),
+    )
+
+
+def _indicator_row(
+    plan: Plan, record: dict[str, Any], series: Series, years: list[int]
+) -> dict[str, Any]:
+    """Return one indicator value as the 資料's indicator table shows it."""
+    baseline = number_of(record.get("baseline"))
+    rate = number_of(record.get("achievement_rate"))
+    yoy = number_of(record.get("yoy_ratio"))
+    name = plan.initiative(str(record["initiative_id"])).name
+    unit = text_of(record.get("unit"))
+    texts = [series.get(y, (None, ""))[1] for y in years]
+    return {
+        "initiative_id": str(record["initiative_id"]),
+        "initiative": name,
+        "indicator": record["indicator_name"],
+        "item": name if record["indicator_name"] == name else f"{name}\n{record['indicator_name']}",
+        "series_shown": [
+            f"{t}{unit}" if series.get(y, (None, ""))[0] is not None else t
+            for y, t in zip(years, texts, strict=True)
+        ],
+        "department": plan.department(str(record["department_id"])).name,
+        "unit": unit,
+        "direction": "↓" if record.get("direction") == "lower" else "↑",
+        "baseline": format_number(baseline),
+        "baseline_year": text_of(record.get("baseline_year")),
+        "series": texts,
+        "previous": format_number(number_of(record.get("previous_value"))),
+        "actual": _shown(record),
+        "target": format_number(number_of(record.get("target_used"))),
+        "final_target": format_number(number_of(record.get("final_target"))),
+        "final_target_shown": _with_unit(number_of(record.get("final_target")), unit),
+        "rate": f"{rate:.0%}" if rate is not None else "",
+        "yoy": f"{yoy:.0%}" if yoy is not None else "",
+        "trend": _TREND_JA.get(text_of(record.get("trend")), ""),
+        "implied_grade": text_of(record.get("implied_grade")),
+    }
+
+
+def _year_labels(plan: Plan, years: list[int]) -> list[dict[str, Any]]:
+    """Return each year's labels; a plan's baseline year is headed 「…（現状値）」."""
+    baselines = {m.baseline_year for i in plan.initiatives for m in i.indicators}
+    return [
+        {
+            "year": y,
+            "label": wareki_label(y),
+            "western": f"{y}年度",
+            "heading": f"{wareki_label(y)}（現状値）" if y in baselines else wareki_label(y),
+        }
+        for y in years
+    ]
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return a frame's rows as dicts keyed by column name."""
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def _shown(record: dict[str, Any]) -> str:
+    """Return an indicator value as the 資料 shows it: the number, else the status word."""
+    value = number_of(record.get("value"))
+    if value is not None:
+        return format_number(value)
+    return text_of(record.get("status")) or text_of(record.get("original_text"))
+
+
+def format_number(value: float | None) -> str:
+    """Return a number as printed: thousands separated, up to two decimals (2.09, 48.4)."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _with_unit(value: float | None, unit: str) -> str:
+    return f"{format_number(value)}{unit}" if value is not None else ""
