@@ -22,7 +22,7 @@ from prefect.utilities.annotations import quote
 from flows.artifacts import publish_collection_artifacts_task
 from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
-from flows.tasks import (
+from flows.steps import (
     check_pending_task,
     consolidate_year_task,
     load_plan_task,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.annual_cycle import annual_cycle, call_for_submissions
-from flows.tasks import drop_demo_submissions_task, load_plan_task, seed_demo_history_task
+from flows.steps import drop_demo_submissions_task, load_plan_task, seed_demo_history_task
 from tasks.workspace.storage import open_storage
 
 

@@ -100,3 +100,11 @@ def test_tasks_top_holds_at_most_four_modules() -> None:
     )
     assert len(packages) >= 5, packages
     assert {f"tasks.{name}" for name in packages} <= {n for names in LAYERS for n in names}
+
+
+def test_no_flows_module_shadows_a_package() -> None:
+    """It names no module of flows/ after a top-level package: a deployment's entrypoint
+    (``flows/annual_cycle.py:…``) is loaded with flows/ on the import path, where a
+    ``flows/tasks.py`` would hide the ``tasks`` package and crash every served run."""
+    shadowing = {p.stem for p in (REPO_ROOT / "flows").glob("*.py")} & {"tasks", "flows"}
+    assert shadowing == set()

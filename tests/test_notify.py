@@ -222,7 +222,7 @@ def test_a_mistake_in_the_settings_names_the_key(
     assert edit[0] in text
     path = tmp_path / "notifications.yaml"
     path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"通知の設定の「") as raised:
+    with pytest.raises(ConfigError, match=r"通知の設定に \d+ 件の問題があります") as raised:
         load_notify_settings(path)
     assert named in str(raised.value)
 

@@ -2,7 +2,7 @@
 
 Each step takes the plan and the opened workspace storage, does one stage of the cycle over
 the whole batch and returns a small summary. The work itself lives in the stage packages
-(``tasks.intake``, ``tasks.check``, ``tasks.dataset``, ``tasks.render``); ``flows.tasks``
+(``tasks.intake``, ``tasks.check``, ``tasks.dataset``, ``tasks.render``); ``flows.steps``
 wraps each step as a Prefect task (name, retries, cache key). Tests call either.
 """
 

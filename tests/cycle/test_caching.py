@@ -30,7 +30,7 @@ def code_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     [
         "tasks/check/validate.py",  # a module inside a stage package
         "tasks/render/indicators.py",  # another package, another depth of import
-        "flows/tasks.py",  # the Prefect glue
+        "flows/steps.py",  # the Prefect glue
         "tasks/settings.py",  # a module at the top of tasks/
     ],
 )
