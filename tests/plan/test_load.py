@@ -9,8 +9,9 @@ import pytest
 from tasks.errors import ConfigError
 from tasks.plan.load import list_presets, load_plan, plan_for_year
 from tasks.plan.model import Plan
+from tasks.settings import PRESETS_DIR, REPO_ROOT
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "niigata-minami_hyoka_2021.txt"
+SEED = REPO_ROOT.parent / "shared" / "seeds" / "niigata-minami_hyoka_2021.txt"
 
 
 def test_it_ships_the_minami_preset(minami: Plan) -> None:
@@ -81,7 +82,7 @@ def test_it_names_file_and_key_of_a_malformed_plan(
 
 def test_it_refuses_a_goal_listing_an_unknown_initiative(tmp_path: Path, minami: Plan) -> None:
     """It refuses a plan whose goal lists an initiative that does not exist."""
-    source = Path("config/presets/niigata-minami/plan.yaml").read_text(encoding="utf-8")
+    source = (PRESETS_DIR / "niigata-minami" / "plan.yaml").read_text(encoding="utf-8")
     broken = source.replace("initiatives: [i001, i002,", "initiatives: [i999, i002,", 1)
     assert broken != source
     path = tmp_path / "plan.yaml"
@@ -102,7 +103,6 @@ def test_a_preset_name_wins_over_a_folder_without_a_plan(
 ) -> None:
     """It loads the shipped preset when a same-named folder (a workspace) has no plan.yaml."""
     from tasks.plan.load import resolve_config_path
-    from tasks.settings import PRESETS_DIR
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nishitokyo").mkdir()

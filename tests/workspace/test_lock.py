@@ -24,8 +24,8 @@ from tasks.plan.model import Plan
 from tasks.workspace.folder import FolderStorage
 from tasks.workspace.lock import Lease, acquire_lock, collection_lock, lock_key
 from tasks.workspace.storage import Storage, open_storage
+from tests.flows.test_annual_cycle_kill import RunOutcome, run_scenarios, template  # noqa: F401  # fixtures
 from tests.helpers import filled_workbook
-from tests.test_kill import RunOutcome, run_scenarios, template  # noqa: F401  # fixtures
 
 YEAR = 2021
 

@@ -34,7 +34,7 @@ from tasks.workspace.s3 import S3Storage
 from tasks.workspace.storage import open_storage
 from tests.conftest import FAKE_SECRET
 from tests.fault_proxy import KINDS, FaultProxy
-from tests.test_kill import template  # noqa: F401  # fixture
+from tests.flows.test_annual_cycle_kill import template  # noqa: F401  # fixture
 
 # Short timeouts so that a stall costs a second, not the product's thirty.
 QUICK = Config(connect_timeout=1, read_timeout=1)
