@@ -60,21 +60,3 @@ def test_a_repaired_template_reruns_only_the_render(prefect_server: None, tmp_pa
         report.unlink()
     assert annual_cycle(2021, str(preset), str(workspace), return_state=True).is_completed()
     assert len(list(workspace.glob("reports/2021/*"))) == 2
-
-
-def test_the_call_key_follows_last_years_dataset(tmp_path: Path) -> None:
-    """It changes the call step's cache key when last year's results change."""
-    import pandas as pd
-
-    from tasks.cycle.caching import call_key
-    from tasks.dataset.store import to_parquet
-    from tasks.plan.load import load_plan
-    from tasks.workspace.folder import FolderStorage
-
-    plan = load_plan("niigata-minami")
-    parameters = {"plan": plan, "workspace": str(tmp_path)}
-    before = call_key(None, parameters)
-    frame = pd.DataFrame({"initiative_id": ["i001"], "department_id": ["kenko-fukushi"]})
-    FolderStorage(tmp_path).write_bytes("curated/2020/consolidated.parquet", to_parquet(frame))
-    assert call_key(None, parameters) != before
-    assert call_key(None, parameters) == call_key(None, parameters)
