@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterEndTime
 from prefect.client.schemas.sorting import TaskRunSort
@@ -13,6 +14,8 @@ from prefect.client.schemas.sorting import TaskRunSort
 from flows.annual_cycle import annual_cycle
 from flows.demo import demo_cycle
 from tasks.settings import PRESETS_DIR, REPO_ROOT
+
+pytestmark = pytest.mark.scenario
 
 
 def _task_states_since(moment: dt.datetime) -> dict[str, list[str]]:

@@ -41,6 +41,8 @@ from tests.check.test_guard import REFUSED
 from tests.conftest import raw_s3_client
 from tests.helpers import filled_workbook
 
+pytestmark = pytest.mark.scenario
+
 PRESET = "niigata-minami"
 YEAR = 2021
 ODD = "kenko-fukushi"  # valid contents under odd names

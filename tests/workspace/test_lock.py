@@ -145,6 +145,7 @@ def test_a_killed_writers_temp_files_are_swept_under_the_lock(workspace: Path) -
 # --- Two collection runs at once, in two processes ------------------------------------------
 
 
+@pytest.mark.scenario
 def test_two_collection_runs_at_once_take_each_file_once(
     template: Path,  # noqa: F811
     run_scenarios: Callable[..., list[list[RunOutcome]]],  # noqa: F811
