@@ -93,9 +93,9 @@ def measure_hostile() -> dict[str, object]:
     from tasks.check.read import read_submission
     from tasks.errors import SubmissionError
     from tasks.plan.load import load_plan
+    from tests.check.test_guard import REFUSED
     from tests.helpers import filled_workbook
-    from tests.test_hostile import REFUSED
-    from tests.test_hostile_intake import REFUSED_MORE
+    from tests.intake.test_collect_hostile import REFUSED_MORE
 
     plan = load_plan(PRESET)
     base = filled_workbook(plan, DEPARTMENT)

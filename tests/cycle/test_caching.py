@@ -54,3 +54,21 @@ def test_the_code_version_does_not_depend_on_where_the_checkout_is(
     monkeypatch.setattr(caching, "CODE_DIRS", (moved / "tasks", moved / "flows"))
     caching.code_version.cache_clear()
     assert caching.code_version() == here
+
+
+def test_the_call_key_follows_last_years_dataset(tmp_path: Path) -> None:
+    """It changes the call step's cache key when last year's results change."""
+    import pandas as pd
+
+    from tasks.dataset.store import to_parquet
+    from tasks.plan.load import load_plan
+    from tasks.workspace.folder import FolderStorage
+
+    plan = load_plan("niigata-minami")
+    storage = FolderStorage(tmp_path)
+    parameters = {"plan": plan, "storage": storage}
+    before = caching.call_cache_key(None, parameters)
+    frame = pd.DataFrame({"initiative_id": ["i001"], "department_id": ["kenko-fukushi"]})
+    storage.write_bytes("curated/2020/consolidated.parquet", to_parquet(frame))
+    assert caching.call_cache_key(None, parameters) != before
+    assert caching.call_cache_key(None, parameters) == caching.call_cache_key(None, parameters)

@@ -69,6 +69,7 @@ def default_run(
     return _collect_and_publish(workspace, "threads"), Path(workspace)
 
 
+@pytest.mark.scenario
 @pytest.mark.parametrize("runner", ["dask", "processes"])
 def test_another_runner_gives_the_same_outputs(
     runner: str,

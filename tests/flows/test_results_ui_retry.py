@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from tests.helpers import needs
 from tests.live import (
     LiveServer,
@@ -20,6 +22,8 @@ from tests.live import (
     task_states,
     wait_for_final_state,
 )
+
+pytestmark = pytest.mark.scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -27,12 +27,12 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from flows.demo import demo_cycle
 from tasks.cycle.demo import load_demo, seed_history
 from tasks.cycle.steps import drop_demo_submissions
 from tasks.plan.load import load_plan
 from tasks.settings import REPO_ROOT
 from tasks.workspace.storage import open_storage
+from tests.conftest import DemoRuns
 from tests.helpers import needs
 
 PRESET = "niigata-minami"
@@ -46,7 +46,10 @@ QUIET = {
     "DO_NOT_TRACK": "1",
 }
 
-pytestmark = needs(bool(POSTGRES_URL), "PostgreSQL (SHIRYO_TEST_POSTGRES_URL, set by .ci/run)")
+pytestmark = [
+    pytest.mark.scenario,
+    needs(bool(POSTGRES_URL), "PostgreSQL (SHIRYO_TEST_POSTGRES_URL, set by .ci/run)"),
+]
 
 
 @dataclass(frozen=True)
@@ -260,16 +263,10 @@ def server_cycle(
 
 
 @pytest.fixture(scope="module")
-def embedded_reports(
-    prefect_server: None, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, bytes]:
-    """Run the same demo on the default embedded server into a folder; return its 資料."""
-    workspace = tmp_path_factory.mktemp("embedded")
-    demo_cycle(PRESET, str(workspace))
-    return {
-        str(path.relative_to(workspace)): path.read_bytes()
-        for path in sorted(workspace.glob(f"reports/{YEAR}/*"))
-    }
+def embedded_reports(demo_runs: DemoRuns) -> dict[str, bytes]:
+    """The same demo on the default embedded server into a folder (the session's run): its 資料."""
+    run = demo_runs.get(PRESET)
+    return {key: data for key, data in run.objects.items() if key.startswith(f"reports/{YEAR}/")}
 
 
 def test_the_worker_completes_each_deployment(server_cycle: ServerCycle) -> None:

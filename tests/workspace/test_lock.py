@@ -24,8 +24,8 @@ from tasks.plan.model import Plan
 from tasks.workspace.folder import FolderStorage
 from tasks.workspace.lock import Lease, acquire_lock, collection_lock, lock_key
 from tasks.workspace.storage import Storage, open_storage
+from tests.flows.test_annual_cycle_kill import RunOutcome, run_scenarios, template  # noqa: F401  # fixtures
 from tests.helpers import filled_workbook
-from tests.test_kill import RunOutcome, run_scenarios, template  # noqa: F401  # fixtures
 
 YEAR = 2021
 
@@ -145,6 +145,7 @@ def test_a_killed_writers_temp_files_are_swept_under_the_lock(workspace: Path) -
 # --- Two collection runs at once, in two processes ------------------------------------------
 
 
+@pytest.mark.scenario
 def test_two_collection_runs_at_once_take_each_file_once(
     template: Path,  # noqa: F811
     run_scenarios: Callable[..., list[list[RunOutcome]]],  # noqa: F811

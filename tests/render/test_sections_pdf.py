@@ -1,7 +1,8 @@
 """Every preset's demo 資料, printed to PDF, holds the seed's sections and nothing else.
 
-Each preset's demo runs once (module fixture) with PDF copies made by LibreOffice; the tests
-read the text of each page with pdftotext, as a committee member would read the pages.
+Each preset's demo runs once in the session (``demo_runs``) with PDF copies made by
+LibreOffice; the tests read the text of each page with pdftotext, as a committee member would
+read the pages.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from flows.demo import demo_cycle
 from tasks.cycle.demo import load_demo
 from tasks.plan.load import list_presets, load_plan
 from tasks.render.pdf import pdf_available
+from tests.conftest import DemoRuns
 from tests.helpers import needs
 
-pytestmark = needs(pdf_available() and shutil.which("pdftotext") is not None, "soffice, pdftotext")
+pytestmark = [
+    pytest.mark.scenario,
+    needs(pdf_available() and shutil.which("pdftotext") is not None, "soffice, pdftotext"),
+]
 
 GENERIC_PARTS = ["評価の集計", "評価の内訳", "提出状況", "提出が済んでいない", "指標の達成状況"]
 """Headings of the product's own sections, which none of the five seeds prints."""
@@ -113,11 +117,10 @@ SEEDS = {
 
 @pytest.fixture(scope="module", params=list_presets())
 def printed(
-    request: pytest.FixtureRequest, prefect_server: None, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, demo_runs: DemoRuns
 ) -> tuple[str, dict[str, list[str]], Path]:
-    """Run a preset's demo with PDF copies; return its name, pages by document, workspace."""
-    workspace = tmp_path_factory.mktemp(request.param)
-    demo_cycle(request.param, str(workspace), pdf=True)
+    """A preset's demo run with PDF copies (the session's): name, pages by document, workspace."""
+    workspace = demo_runs.get(request.param, pdf=True).folder
     pages = {}
     for kind in ("docx", "xlsx"):
         (pdf,) = workspace.glob(f"reports/*/*.{kind}.pdf")

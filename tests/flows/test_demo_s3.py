@@ -4,72 +4,32 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from openpyxl import load_workbook
 
-from flows.demo import demo_cycle
 from tasks.cycle.demo import load_demo
 from tasks.plan.model import Plan
 from tasks.workspace.s3 import S3Storage
 from tasks.workspace.storage import open_storage
+from tests.conftest import DemoRun, DemoRuns
+
+pytestmark = pytest.mark.scenario
 
 PRESET = "niigata-minami"
 
 
-@dataclass(frozen=True)
-class DemoRun:
-    """One demo run: the keys it reported and every object it left in the workspace."""
-
-    workspace: str
-    outputs: list[str]
-    objects: dict[str, bytes]
-
-
-def _run_demo(workspace: str) -> DemoRun:
-    """Run the demo flow into ``workspace`` and read back everything through the storage."""
-    outputs = demo_cycle(PRESET, workspace)
-    storage = open_storage(workspace)
-    objects = {o.key: storage.read_bytes(o.key) for o in storage.list("")}
-    return DemoRun(workspace=workspace, outputs=outputs, objects=objects)
+@pytest.fixture(scope="module")
+def s3_run(demo_runs: DemoRuns) -> DemoRun:
+    """The session's demo run into a fresh bucket on moto's S3 server, over HTTP."""
+    return demo_runs.get(PRESET, "s3")
 
 
 @pytest.fixture(scope="module")
-def s3_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """Run the demo once into a fresh bucket on moto's S3 server, over HTTP."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    no_config = tmp_path_factory.mktemp("aws") / "none"
-    # Module scope runs before the autouse clean_environment: scrub AWS_* here as it does.
-    try:
-        with pytest.MonkeyPatch.context() as env:
-            for name in [n for n in os.environ if n.startswith("AWS_")]:
-                env.delenv(name)
-            env.setenv("AWS_ACCESS_KEY_ID", "testing")
-            env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-            env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-            env.setenv("AWS_ENDPOINT_URL_S3", endpoint)
-            env.setenv("AWS_CONFIG_FILE", str(no_config))
-            env.setenv("AWS_SHARED_CREDENTIALS_FILE", str(no_config))
-            bucket = f"shiryo-cycle-{uuid.uuid4().hex[:12]}"
-            boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
-            return _run_demo(f"s3://{bucket}/ws")
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def folder_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """Run the same demo once into a fresh folder, for comparison."""
-    return _run_demo(str(tmp_path_factory.mktemp("demo-folder")))
+def folder_run(demo_runs: DemoRuns) -> DemoRun:
+    """The session's demo run into a folder, for comparison."""
+    return demo_runs.get(PRESET)
 
 
 def _broken_department() -> str:

@@ -10,23 +10,24 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from flows.demo import demo_cycle
 from tasks.cycle.demo import load_demo
 from tasks.cycle.steps import render_shiryo
 from tasks.plan.model import Plan
 from tasks.render.docx import docx_text
 from tasks.workspace.storage import open_storage
+from tests.conftest import DemoRuns
+
+pytestmark = pytest.mark.scenario
 
 PRESET = "niigata-minami"
 
 
 @pytest.fixture(scope="module")
-def demo_run(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run the demo flow once into a fresh workspace and return the workspace."""
-    workspace = tmp_path_factory.mktemp("demo")
-    outputs = demo_cycle(PRESET, str(workspace))
-    assert len(outputs) == 2
-    return workspace
+def demo_run(demo_runs: DemoRuns) -> Path:
+    """The session's demo run into a folder: its workspace, shared (tests here only read it)."""
+    run = demo_runs.get(PRESET)
+    assert len(run.outputs) == 2
+    return run.folder
 
 
 def _report(workspace: Path, suffix: str) -> Path:
@@ -141,11 +142,14 @@ def test_the_excel_shiryo_has_each_goal_with_grades_and_counts(
                 assert row[7] == "未提出"
 
 
-def test_rendering_again_gives_the_same_bytes(demo_run: Path, minami: Plan) -> None:
+def test_rendering_again_gives_the_same_bytes(
+    demo_runs: DemoRuns, minami: Plan, tmp_path: Path
+) -> None:
     """It renders the same dataset to byte-identical .docx and .xlsx."""
-    before = {p.name: p.read_bytes() for p in (demo_run / "reports" / "2021").iterdir()}
-    render_shiryo(minami, open_storage(demo_run))
-    after = {p.name: p.read_bytes() for p in (demo_run / "reports" / "2021").iterdir()}
+    workspace = demo_runs.get(PRESET).copy_to(tmp_path / "workspace")  # rendering writes
+    before = {p.name: p.read_bytes() for p in (workspace / "reports" / "2021").iterdir()}
+    render_shiryo(minami, open_storage(workspace))
+    after = {p.name: p.read_bytes() for p in (workspace / "reports" / "2021").iterdir()}
     assert before == after
 
 
@@ -195,7 +199,12 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
 
 
 def test_a_run_with_nothing_new_is_known_without_running(demo_run: Path) -> None:
-    """It finds every step's result under the key the run stored it by; a new file undoes it."""
+    """It finds every step's result under the key the run stored it by; a new file undoes it.
+
+    Cache keys name the workspace's place, so this test works in the shared workspace itself
+    (a copy elsewhere has no stored results): what it adds and deletes it puts back, and the
+    session checks at its end that the workspace is as the run left it.
+    """
     from tasks.cycle.noop import current_outputs
 
     keys = current_outputs(PRESET, 2021, str(demo_run))

@@ -37,6 +37,8 @@ from tasks.settings import REPO_ROOT
 from tests.faults import LOCK_PHASES, RESULT_PHASES, STORAGE_PHASES
 from tests.helpers import filled_workbook
 
+pytestmark = pytest.mark.scenario
+
 PRESET = "niigata-minami"
 YEAR = 2021
 

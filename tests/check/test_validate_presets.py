@@ -31,6 +31,7 @@ from tasks.intake.status import build_status_rows
 from tasks.plan.load import load_plan
 from tasks.plan.model import Plan
 from tasks.render.docx import docx_text
+from tasks.settings import TEMPLATES_DIR
 from tasks.workspace.keys import submission_filename
 from tasks.workspace.storage import open_storage
 from tests.seed_typing import Values, kitamoto_values, type_workbook
@@ -237,7 +238,7 @@ def _squeezed(text: str) -> str:
 
 def _shown(plan: Plan, key: str) -> bool:
     """Return whether the preset's 資料 has a column for the field (its template names it)."""
-    template = Path(__file__).parent.parent / "templates" / plan.report.xlsx_template
+    template = TEMPLATES_DIR / plan.report.xlsx_template
     workbook = load_workbook(io.BytesIO(template.read_bytes()))
     return any(
         f"row.{key}" in str(v) or f"].{key}" in str(v)

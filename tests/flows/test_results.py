@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterEndTime
 from prefect.client.schemas.sorting import TaskRunSort
@@ -13,6 +14,8 @@ from prefect.client.schemas.sorting import TaskRunSort
 from flows.annual_cycle import annual_cycle
 from flows.demo import demo_cycle
 from tasks.settings import PRESETS_DIR, REPO_ROOT
+
+pytestmark = pytest.mark.scenario
 
 
 def _task_states_since(moment: dt.datetime) -> dict[str, list[str]]:
@@ -60,21 +63,3 @@ def test_a_repaired_template_reruns_only_the_render(prefect_server: None, tmp_pa
         report.unlink()
     assert annual_cycle(2021, str(preset), str(workspace), return_state=True).is_completed()
     assert len(list(workspace.glob("reports/2021/*"))) == 2
-
-
-def test_the_call_key_follows_last_years_dataset(tmp_path: Path) -> None:
-    """It changes the call step's cache key when last year's results change."""
-    import pandas as pd
-
-    from tasks.cycle.caching import call_cache_key
-    from tasks.dataset.store import to_parquet
-    from tasks.plan.load import load_plan
-    from tasks.workspace.folder import FolderStorage
-
-    plan = load_plan("niigata-minami")
-    parameters = {"plan": plan, "storage": FolderStorage(tmp_path)}
-    before = call_cache_key(None, parameters)
-    frame = pd.DataFrame({"initiative_id": ["i001"], "department_id": ["kenko-fukushi"]})
-    FolderStorage(tmp_path).write_bytes("curated/2020/consolidated.parquet", to_parquet(frame))
-    assert call_cache_key(None, parameters) != before
-    assert call_cache_key(None, parameters) == call_cache_key(None, parameters)

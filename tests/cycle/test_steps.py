@@ -1,11 +1,10 @@
-"""The coordinator's quick paths: what a run with nothing new skips, and artifact keys."""
+"""The coordinator's quick paths through the steps: what a run with nothing new skips, what
+publication writes, Data Docs on demand."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from flows.artifacts import artifact_key
 from tasks.cycle.steps import check_pending, consolidate_year, render_shiryo, take_intake
 from tasks.intake.ledger import load_ledger
 from tasks.plan.load import load_plan
@@ -20,16 +19,6 @@ def _drop(workspace: Path, department_id: str) -> None:
     target = workspace / "intake" / "2021" / department_id / "提出.xlsx"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(filled_workbook(plan, department_id))
-
-
-def test_artifact_keys_keep_two_municipalities_apart() -> None:
-    """It gives each municipality its own artifact keys, in the characters Prefect takes."""
-    minami = load_plan(PRESET)
-    nishi = load_plan("niigata-nishi")
-    keys = {artifact_key(plan, "status", 2021) for plan in (minami, nishi)}
-    assert len(keys) == 2
-    assert all(re.fullmatch(r"status-2021-[0-9a-f]{8}", key) for key in keys)
-    assert artifact_key(minami, "status", 2021) == artifact_key(load_plan(PRESET), "status", 2021)
 
 
 def test_an_intake_with_nothing_new_is_not_watched_twice(workspace: Path) -> None:

@@ -126,6 +126,7 @@ def _automations(server: LiveServer) -> dict[str, list[Any]]:
         }
 
 
+@pytest.mark.scenario
 def test_a_failed_step_notifies_the_coordinator(service: Service) -> None:
     """It posts a Japanese message naming the run and the step, with a link to the run."""
     run_id = start_deployment_run(service.server, "publish-shiryo/publish-shiryo")
@@ -141,6 +142,7 @@ def test_a_failed_step_notifies_the_coordinator(service: Service) -> None:
     assert message["text"] == f"{message['subject']}\n\n{message['body']}"
 
 
+@pytest.mark.scenario
 def test_a_crashed_run_notifies_the_coordinator(service: Service) -> None:
     """It posts a message when a run's process is killed in the middle of a step."""
     # A file not seen yet, so that take-intake waits for it to settle (with nothing new it
@@ -165,6 +167,7 @@ def test_a_crashed_run_notifies_the_coordinator(service: Service) -> None:
     assert "理由: Process exited" in message["body"]
 
 
+@pytest.mark.scenario
 def test_serving_again_updates_the_automations_in_place(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:

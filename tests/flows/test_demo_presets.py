@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from flows.demo import demo_cycle
 from tasks.cycle.demo import load_demo
 from tasks.cycle.steps import render_shiryo
 from tasks.plan.load import list_presets, load_plan
 from tasks.render.docx import docx_text
 from tasks.workspace.storage import open_storage
+from tests.conftest import DemoRuns
+
+pytestmark = pytest.mark.scenario
 
 OTHER_PRESETS = [name for name in list_presets() if name != "niigata-minami"]
 
 
 @pytest.fixture(scope="module", params=OTHER_PRESETS)
-def preset_run(
-    request: pytest.FixtureRequest, prefect_server: None, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, Path]:
-    """Run one preset's demo into a fresh workspace."""
-    workspace = tmp_path_factory.mktemp(request.param)
-    demo_cycle(request.param, str(workspace))
-    return request.param, workspace
+def preset_run(request: pytest.FixtureRequest, demo_runs: DemoRuns) -> tuple[str, Path]:
+    """One preset's demo run: the session's, with PDF copies, which tests/render/
+    test_sections_pdf.py reads too (its Word and Excel 資料 are those of a run without)."""
+    return request.param, demo_runs.get(request.param, pdf=True).folder
 
 
 def _reports(workspace: Path) -> dict[str, Path]:
-    return {p.suffix: p for p in sorted(workspace.glob("reports/*/*"))}
+    """Return the Word and Excel 資料 by suffix (their PDF copies aside)."""
+    found = sorted(workspace.glob("reports/*/*"))
+    return {p.suffix: p for p in found if p.suffix in (".docx", ".xlsx")}
 
 
 def test_every_initiative_is_in_both_documents(preset_run: tuple[str, Path]) -> None:
@@ -82,10 +84,13 @@ def test_each_row_carries_its_departments_grade(preset_run: tuple[str, Path]) ->
             assert any(g in shown for g in expected), (preset, initiative_id, expected)
 
 
-def test_rendering_twice_gives_the_same_bytes(preset_run: tuple[str, Path]) -> None:
+def test_rendering_twice_gives_the_same_bytes(preset_run: tuple[str, Path], tmp_path: Path) -> None:
     """It renders byte-identical documents from the same dataset."""
-    preset, workspace = preset_run
+    preset, shared = preset_run
+    workspace = tmp_path / "workspace"  # rendering writes: into a copy of the shared run
+    shutil.copytree(shared, workspace)
     before = {p: p.read_bytes() for p in _reports(workspace).values()}
+    assert sorted(p.suffix for p in before) == [".docx", ".xlsx"]
     render_shiryo(load_plan(preset), open_storage(workspace))
     assert {p: p.read_bytes() for p in _reports(workspace).values()} == before
 

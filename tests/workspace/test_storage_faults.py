@@ -34,7 +34,7 @@ from tasks.workspace.s3 import S3Storage
 from tasks.workspace.storage import open_storage
 from tests.conftest import FAKE_SECRET
 from tests.fault_proxy import KINDS, FaultProxy
-from tests.test_kill import template  # noqa: F401  # fixture
+from tests.flows.test_annual_cycle_kill import template  # noqa: F401  # fixture
 
 # Short timeouts so that a stall costs a second, not the product's thirty.
 QUICK = Config(connect_timeout=1, read_timeout=1)
@@ -64,6 +64,7 @@ def proxy(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
         yield running
 
 
+@pytest.mark.scenario
 @pytest.mark.parametrize("mix", MIXES)
 def test_a_share_of_failing_requests_is_retried_away(
     proxy: FaultProxy, s3_bucket: str, mix: str
@@ -81,6 +82,7 @@ def test_a_share_of_failing_requests_is_retried_away(
     assert sum(proxy.counts[kind] for kind in MIXES[mix]) >= 3, proxy.counts
 
 
+@pytest.mark.scenario
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_persistent_fault_fails_clearly_then_resumes(
     proxy: FaultProxy, s3_bucket: str, kind: str
@@ -101,6 +103,7 @@ def test_a_persistent_fault_fails_clearly_then_resumes(
     assert storage.read_bytes("ledger/2021.json") == b"{}"
 
 
+@pytest.mark.scenario
 def test_a_lock_survives_lost_answers(proxy: FaultProxy, s3_bucket: str) -> None:
     """It holds and releases the lock although S3 did the writes whose answers were lost."""
     proxy.break_down(0.5, ("reset-after",))
@@ -135,6 +138,7 @@ def _outcome(workspace: str) -> dict[str, object]:
     return {"verdicts": verdicts, **outputs}
 
 
+@pytest.mark.scenario
 def test_the_cycle_on_flaky_s3_ends_as_on_healthy_s3(
     prefect_server: None,
     proxy: FaultProxy,

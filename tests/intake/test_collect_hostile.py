@@ -33,12 +33,15 @@ from tasks.intake.files import anything_new
 from tasks.intake.ledger import LedgerEntry, load_ledger
 from tasks.intake.status import build_status_rows
 from tasks.plan.model import Plan
+from tasks.settings import REPO_ROOT
 from tasks.workspace.names import display_name, ledger_text
 from tasks.workspace.storage import Storage, open_storage, safe_key
 from tests import hostile
+from tests.check.test_guard import REFUSED
 from tests.conftest import raw_s3_client
 from tests.helpers import filled_workbook
-from tests.test_hostile import REFUSED
+
+pytestmark = pytest.mark.scenario
 
 PRESET = "niigata-minami"
 YEAR = 2021
@@ -126,7 +129,7 @@ READABLE: list[tuple[Callable[[bytes], bytes], frozenset[str]]] = [
     (hostile.control_characters, frozenset(TAKEN)),  # _x0007_ in a text
 ]
 
-# Contents refused before validation, with the reader's message (beyond tests.test_hostile).
+# Contents refused before validation, with the reader's message (beyond tests.check.test_guard).
 REFUSED_MORE: list[tuple[Callable[[bytes], bytes], str]] = [
     *[(hostile.xxe_in(part), "DTD（文書型定義") for part in hostile.XML_PARTS],
     *[(hostile.laughs_in(part), "DTD（文書型定義") for part in hostile.XML_PARTS],
@@ -361,13 +364,13 @@ def test_reading_the_corpus_is_bounded_in_time_and_memory() -> None:
         [
             sys.executable,
             "-c",
-            "from tests.test_hostile_intake import measure_corpus; measure_corpus()",
+            "from tests.intake.test_collect_hostile import measure_corpus; measure_corpus()",
         ],
         check=True,
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=Path(__file__).parent.parent,
+        cwd=REPO_ROOT,
     )
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     assert figures["slowest_seconds"] < MAX_SECONDS_PER_FILE, figures
