@@ -66,7 +66,7 @@ class Plan(PlanModel):
     goals: list[Goal] = Field(min_length=1)
     initiatives: list[Initiative] = Field(min_length=1)
     submission: SubmissionLayout
-    report: ReportProfile
+    report: ReportProfile = Field(default_factory=ReportProfile)
     overview: PlanOverview | None = None
 
     @model_validator(mode="after")

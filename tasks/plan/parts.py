@@ -202,15 +202,19 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
 class ReportProfile(PlanModel):
     """Which templates render the committee's 資料, what the header says, what it holds."""
 
-    name: Slug
-    title: str
+    name: Slug = "shiryo"
+    title: str = "進捗状況"
     document_number: str = ""
-    docx_template: str
-    xlsx_template: str
-    suite: str
-    """Name of the expectation suite in ``expectations/`` (without ``.json``)."""
+    docx_template: str | None = None
+    """The Word template: a file beside plan.yaml, one under ``templates/``, or None for the
+    layout that follows the plan (``tasks.render.layout``)."""
+    xlsx_template: str | None = None
+    """The Excel template, found the same way; None for the layout that follows the plan."""
+    suite: str | None = None
+    """Rules laid over those that follow from the plan's fields: a suite name in
+    ``expectations/`` or a .json beside plan.yaml (``tasks.check.suites``); None for none."""
     indicator_suite: str = "indicators"
-    """Suite for the indicator sheet (指標), so that a preset can set its own severities."""
+    """Rules for the indicator sheet (指標) over the shipped ``indicators`` suite."""
     sections: list[Section] = Field(default_factory=lambda: list(DEFAULT_SECTIONS), min_length=1)
     """The parts of the 資料 in the order printed, as the municipality's committee reads them;
     a listed part whose data do not exist (no grade given, no indicator) is left out."""

@@ -9,6 +9,7 @@ import pandas as pd
 from tasks.dataset.values import number_of, text_of
 from tasks.plan.fiscal_year import wareki_label
 from tasks.plan.model import Plan
+from tasks.render.layout import plan_indicator_years
 
 _TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
 
@@ -30,7 +31,10 @@ def indicator_rows(
             number_of(record.get("value")),
             _shown(record),
         )
-    years = sorted({y for series in earlier.values() for y in series if y < year} | {year})
+    # The plan's years (its earliest baseline to this year) whether or not a value is known,
+    # so that a template's year columns are there from the first year; earlier data too.
+    known = {y for series in earlier.values() for y in series if y < year}
+    years = sorted(known | set(plan_indicator_years(plan)))
     rows = []
     for record in records(indicators):
         series = dict(earlier.get(_series_key(record), {}))

@@ -198,7 +198,8 @@ def _goal(plan: Plan, top_id: str, make_row: RowMaker) -> dict[str, Any]:
         row = make_row(placement.initiative.id)
         row["is_repost"] = placement.is_repost
         row["section"] = path[1].title if len(path) > 1 else ""
-        row["target"] = path[-1].title if len(path) > 2 else ""
+        # The bottom level the initiative is listed under (目標 of three, 施策 of two levels).
+        row["target"] = path[-1].title if len(path) > 1 else ""
         if placement.is_repost:
             row["name"] = f"{row['name']}（再掲）"
         else:
