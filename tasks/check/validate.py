@@ -120,7 +120,10 @@ def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
         grade_key = plan.submission.grade_key
         grades = main[grade_key] if grade_key in main else pd.Series(None, index=main.index)
         main[f"{grade_key}_raw"] = grades
-        main[grade_key] = [normalise_grade(g if isinstance(g, str) else None) for g in grades]
+        main[grade_key] = [
+            plan.grade_scale.canonical(normalise_grade(g if isinstance(g, str) else None))
+            for g in grades
+        ]
         main = _with_group_grades(plan, main, grade_key)
         main["initiative_key"] = main["department_id"] + "/" + main["initiative_id"].fillna("None")
     indicators = _with_parsed_actuals(pd.DataFrame(indicator_rows))

@@ -37,6 +37,8 @@ class Grade(PlanModel):
     min_rate: float | None = Field(default=None, ge=0)
     """Lowest achievement rate (実績/目標) that earns this grade; ``None`` for a grade that
     no rate implies (such as ``D ほとんど実施せず``)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other ways departments write this grade, taken as it (``〇`` and ``◯`` for ``○``)."""
 
 
 class GradeScale(PlanModel):
@@ -48,6 +50,18 @@ class GradeScale(PlanModel):
     @property
     def codes(self) -> list[str]:
         return [grade.code for grade in self.grades]
+
+    @property
+    def has_thresholds(self) -> bool:
+        """Return whether any grade follows from an achievement rate (else: words only)."""
+        return any(g.min_rate is not None for g in self.grades)
+
+    def canonical(self, grade: str | None) -> str | None:
+        """Return the code a written grade stands for (an alias becomes its grade's code)."""
+        for candidate in self.grades:
+            if grade in candidate.aliases:
+                return candidate.code
+        return grade
 
     def legend(self) -> str:
         """Return the one-line legend used in workbooks and 資料."""
@@ -65,6 +79,9 @@ class GradeScale(PlanModel):
         rates = [g.min_rate for g in self.grades if g.min_rate is not None]
         if rates != sorted(rates, reverse=True):
             raise ValueError("min_rate must fall from the best grade to the worst")
+        aliases = [a for g in self.grades for a in g.aliases]
+        if len(set(aliases)) != len(aliases) or set(aliases) & set(codes):
+            raise ValueError(f"an alias repeats or is a grade code: {aliases}")
         return self
 
 
@@ -220,6 +237,13 @@ class ReportProfile(PlanModel):
     a listed part whose data do not exist (no grade given, no indicator) is left out."""
     notes: list[str] = Field(default_factory=list)
     """Notes printed under the tables (※１ …), shown where ``notes`` is a section."""
+    count_by: Literal["initiative", "answer"] = "initiative"
+    """Grade counts per 事業 (once each, the worst grade where its departments differ) or per
+    department's answer."""
+    warning_mark: str = Field(default="△", min_length=1, max_length=2)
+    """Beside a row accepted with a 注意 (never one of the grade codes)."""
+    check_mark: str = Field(default="※", min_length=1, max_length=2)
+    """Beside a row whose self-evaluation differs from the grade its numbers imply."""
 
     @model_validator(mode="after")
     def _check_sections(self) -> ReportProfile:

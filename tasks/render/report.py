@@ -119,6 +119,8 @@ def _header(plan: Plan) -> dict[str, Any]:
         ],
         "grade_codes": plan.grade_scale.codes,
         "goal_titles": [g.title for g in plan.goals],
+        "warning_mark": plan.report.warning_mark,
+        "check_mark": plan.report.check_mark,
     }
 
 
@@ -154,7 +156,8 @@ def _row_maker(
         initiative = plan.initiative(initiative_id)
         parts = parts_of.get(initiative_id, [])
         row = initiative_values(plan, parts)
-        row["warned"] = "△" if any(passed_with_warnings(p, warned) for p in parts) else ""
+        warned_here = any(passed_with_warnings(p, warned) for p in parts)
+        row["warned"] = plan.report.warning_mark if warned_here else ""
         if initiative.status == "ended":
             row[plan.submission.grade_key] = "（事業終了）"
         row.update(
@@ -203,9 +206,8 @@ def _goal(plan: Plan, top_id: str, make_row: RowMaker) -> dict[str, Any]:
         if placement.is_repost:
             row["name"] = f"{row['name']}（再掲）"
         else:
-            for grade in row["grades"]:
-                if grade in counts:
-                    counts[grade] += 1
+            for grade in _counted_grades(plan, row["grades"]):
+                counts[grade] += 1
         if row["section"] and row["section"] not in sections:
             sections.append(row["section"])
         if not targets or targets[-1]["title"] != row["target"]:
@@ -228,6 +230,19 @@ def _goal(plan: Plan, top_id: str, make_row: RowMaker) -> dict[str, Any]:
         "breakdown": "　".join(f"{c} {counts[c]}" for c in codes),
         "total": sum(counts.values()),
     }
+
+
+def _counted_grades(plan: Plan, grades: list[str]) -> list[str]:
+    """Return what an initiative adds to the grade counts.
+
+    Per 事業 (``report.count_by: initiative``, the default): one grade, the worst its
+    departments gave when they differ. Per answer (``answer``): each department's grade.
+    """
+    codes = plan.grade_scale.codes
+    known = [g for g in grades if g in codes]
+    if plan.report.count_by == "answer" or not known:
+        return known
+    return [max(known, key=codes.index)]
 
 
 def _zenkaku(number: int) -> str:

@@ -88,7 +88,8 @@ def _legend(document: Any, layout: Layout) -> None:
     document.add_paragraph("〔{{ legend_title }}〕　{{ legend }}")
     document.add_paragraph("{%p if marks_used %}")
     document.add_paragraph(
-        "※ 指標の達成率から見た評価と自己評価が異なるもの　△ 提出時に確認事項（注意）があったもの"
+        "{{ check_mark }} 指標の達成率から見た評価と自己評価が異なるもの　"
+        "{{ warning_mark }} 提出時に確認事項（注意）があったもの"
     )
     document.add_paragraph("{%p endif %}")
 
