@@ -22,6 +22,7 @@ from typing import Any
 from tasks.call.workbook import field_label
 from tasks.errors import ConfigError
 from tasks.plan.model import Plan
+from tasks.plan.parts import SubmissionField
 from tasks.settings import EXPECTATIONS_DIR
 
 IDENTITY_SUITE = "identity"
@@ -74,56 +75,63 @@ def derived_main_suite(plan: Plan) -> dict[str, Any]:
             f"{name}ごとに 1 行",
         ),
     ]
-    codes = "・".join(plan.grade_scale.codes)
     for field in plan.submission.fields:
-        # The label as the department sees it, braces escaped: the message is formatted again.
-        label = field_label(plan, field.label).replace("{", "{{").replace("}", "}}")
-        if field.kind == "grade":
-            if field.required:
-                expectations.append(
-                    _rule(
-                        "expect_column_values_to_not_be_null",
-                        {"column": GRADE_OR_GROUP},
-                        field.key,
-                        f"{label}が空欄です。一覧から {codes} のいずれかを選んでください。",
-                        f"{codes} のいずれか",
-                    )
-                )
-            expectations.append(
-                _rule(
-                    "expect_column_values_to_be_in_set",
-                    {"column": field.key, "value_set": {"$PARAMETER": "grade_codes"}},
-                    f"{field.key}_raw",
-                    f"{label}「{{found}}」は{plan.grade_scale.title}にありません。"
-                    f"一覧から {codes} のいずれかを選んでください。",
-                    f"{codes} のいずれか",
-                )
-            )
-            continue
-        if field.required:
-            expectations.append(
-                _rule(
-                    "expect_column_values_to_not_be_null",
-                    {"column": field.key},
-                    field.key,
-                    f"「{label}」が空欄です。記入してください。",
-                    label,
-                )
-            )
-        expectations.append(
-            _rule(
-                "expect_column_value_lengths_to_be_between",
-                {"column": field.key, "max_value": field.max_length},
-                field.key,
-                f"「{label}」が長すぎます（{field.max_length} 文字まで）。要点をまとめてください。",
-                f"{field.max_length} 文字以内",
-            )
-        )
+        expectations += _field_rules(plan, field)
     return {
         "name": plan.report.name,
         "meta": {"notes": "plan.yaml の記入欄（submission.fields）から作った基本の確認ルール"},
         "expectations": expectations,
     }
+
+
+def _field_rules(plan: Plan, field: SubmissionField) -> list[dict[str, Any]]:
+    """Return the rules one field of the plan implies: filled in, in the scale, not too long."""
+    # The label as the department sees it, braces escaped: the message is formatted again.
+    label = field_label(plan, field.label).replace("{", "{{").replace("}", "}}")
+    codes = "・".join(plan.grade_scale.codes)
+    rules: list[dict[str, Any]] = []
+    if field.kind == "grade":
+        if field.required:
+            rules.append(
+                _rule(
+                    "expect_column_values_to_not_be_null",
+                    {"column": GRADE_OR_GROUP},
+                    field.key,
+                    f"{label}が空欄です。一覧から {codes} のいずれかを選んでください。",
+                    f"{codes} のいずれか",
+                )
+            )
+        rules.append(
+            _rule(
+                "expect_column_values_to_be_in_set",
+                {"column": field.key, "value_set": {"$PARAMETER": "grade_codes"}},
+                f"{field.key}_raw",
+                f"{label}「{{found}}」は{plan.grade_scale.title}にありません。"
+                f"一覧から {codes} のいずれかを選んでください。",
+                f"{codes} のいずれか",
+            )
+        )
+        return rules
+    if field.required:
+        rules.append(
+            _rule(
+                "expect_column_values_to_not_be_null",
+                {"column": field.key},
+                field.key,
+                f"「{label}」が空欄です。記入してください。",
+                label,
+            )
+        )
+    rules.append(
+        _rule(
+            "expect_column_value_lengths_to_be_between",
+            {"column": field.key, "max_value": field.max_length},
+            field.key,
+            f"「{label}」が長すぎます（{field.max_length} 文字まで）。要点をまとめてください。",
+            f"{field.max_length} 文字以内",
+        )
+    )
+    return rules
 
 
 def merge_suites(base: dict[str, Any], additions: dict[str, Any]) -> dict[str, Any]:
