@@ -18,7 +18,8 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 class PlanModel(BaseModel):
     """A part of the plan: frozen once loaded, and no key it does not know."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Attribute docstrings become the JSON Schema's descriptions (editors show them).
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class Department(PlanModel):
