@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -12,10 +13,14 @@ from tasks.plan.model import Plan
 from tasks.render.layout import plan_indicator_years
 
 _TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
+_BARE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""What a number cell reads as: printed by the product, with separators and the unit."""
+_HALF_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
+"""Digits typed in full width are printed in half width, as the seeds print them."""
 
 
-Series = dict[int, tuple[float | None, str]]
-"""An indicator's values by fiscal year: the number (None: none) and the text as shown."""
+Series = dict[int, dict[str, Any]]
+"""An indicator's records by fiscal year."""
 SeriesKey = tuple[str, str, str]
 """(initiative_id, indicator_id, department_id)."""
 
@@ -27,10 +32,7 @@ def indicator_rows(
     year = plan.fiscal_year.current
     earlier: dict[SeriesKey, Series] = {}
     for record in records(history):
-        earlier.setdefault(_series_key(record), {})[int(record["fiscal_year"])] = (
-            number_of(record.get("value")),
-            _shown(record),
-        )
+        earlier.setdefault(_series_key(record), {})[int(record["fiscal_year"])] = record
     # The plan's years (its earliest baseline to this year) whether or not a value is known,
     # so that a template's year columns are there from the first year; earlier data too.
     known = {y for series in earlier.values() for y in series if y < year}
@@ -38,7 +40,7 @@ def indicator_rows(
     rows = []
     for record in records(indicators):
         series = dict(earlier.get(_series_key(record), {}))
-        series[year] = (number_of(record.get("value")), _shown(record))
+        series[year] = record
         rows.append(_indicator_row(plan, record, series, years))
     return rows, _year_labels(plan, years)
 
@@ -60,16 +62,13 @@ def _indicator_row(
     yoy = number_of(record.get("yoy_ratio"))
     name = plan.initiative(str(record["initiative_id"])).name
     unit = text_of(record.get("unit"))
-    texts = [series.get(y, (None, ""))[1] for y in years]
+    texts = [_shown(series[y]) if y in series else "" for y in years]
     return {
         "initiative_id": str(record["initiative_id"]),
         "initiative": name,
         "indicator": record["indicator_name"],
         "item": name if record["indicator_name"] == name else f"{name}\n{record['indicator_name']}",
-        "series_shown": [
-            f"{t}{unit}" if series.get(y, (None, ""))[0] is not None else t
-            for y, t in zip(years, texts, strict=True)
-        ],
+        "series_shown": [_shown(series[y], unit) if y in series else "" for y in years],
         "department": plan.department(str(record["department_id"])).name,
         "unit": unit,
         "direction": "↓" if record.get("direction") == "lower" else "↑",
@@ -107,12 +106,19 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
 
 
-def _shown(record: dict[str, Any]) -> str:
-    """Return an indicator value as the 資料 shows it: the number, else the status word."""
+def _shown(record: dict[str, Any], unit: str = "") -> str:
+    """Return an indicator value as the department typed it (「50.70%」「101組織」「－」).
+
+    A bare number (what a number cell gives) is printed with thousands separators and
+    ``unit``; a value with no number and no text shows its status word.
+    """
+    typed = text_of(record.get("original_text")).strip().translate(_HALF_WIDTH_DIGITS)
+    if typed and not _BARE_NUMBER.fullmatch(typed):
+        return typed
     value = number_of(record.get("value"))
     if value is not None:
-        return format_number(value)
-    return text_of(record.get("status")) or text_of(record.get("original_text"))
+        return f"{format_number(value)}{unit}"
+    return text_of(record.get("status")) or typed
 
 
 def format_number(value: float | None) -> str:
