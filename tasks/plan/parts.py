@@ -132,6 +132,8 @@ class Goal(PlanModel):
     children: list[Goal] = Field(default_factory=list)
     initiatives: list[Slug] = Field(default_factory=list)
     """Initiatives listed directly under this node, in the plan's order."""
+    pages: str = ""
+    """Where the plan book describes this node (ページ番号, e.g. 33-36), for 資料 that print it."""
 
 
 class FiscalYears(PlanModel):

@@ -15,8 +15,6 @@ from tasks.render.layout import plan_indicator_years
 _TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
 _BARE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 """What a number cell reads as: printed by the product, with separators and the unit."""
-_HALF_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
-"""Digits typed in full width are printed in half width, as the seeds print them."""
 
 
 Series = dict[int, dict[str, Any]]
@@ -38,11 +36,28 @@ def indicator_rows(
     known = {y for series in earlier.values() for y in series if y < year}
     years = sorted(known | set(plan_indicator_years(plan)))
     rows = []
-    for record in records(indicators):
+    for record in sorted(records(indicators), key=_plan_order(plan)):
         series = dict(earlier.get(_series_key(record), {}))
         series[year] = record
         rows.append(_indicator_row(plan, record, series, years))
     return rows, _year_labels(plan, years)
+
+
+def _plan_order(plan: Plan) -> Any:
+    """Return a sort key putting indicator rows in the plan's order (initiative, indicator)."""
+    initiatives = {i.id: n for n, i in enumerate(plan.ordered_initiatives())}
+    indicators = {(i.id, m.id): n for i in plan.initiatives for n, m in enumerate(i.indicators)}
+    departments = {d.id: n for n, d in enumerate(plan.departments)}
+
+    def key(record: dict[str, Any]) -> tuple[int, int, int]:
+        initiative, indicator = str(record["initiative_id"]), str(record["indicator_id"])
+        return (
+            initiatives.get(initiative, len(initiatives)),
+            indicators.get((initiative, indicator), 0),
+            departments.get(str(record["department_id"]), 0),
+        )
+
+    return key
 
 
 def _series_key(record: dict[str, Any]) -> SeriesKey:
@@ -112,7 +127,7 @@ def _shown(record: dict[str, Any], unit: str = "") -> str:
     A bare number (what a number cell gives) is printed with thousands separators and
     ``unit``; a value with no number and no text shows its status word.
     """
-    typed = text_of(record.get("original_text")).strip().translate(_HALF_WIDTH_DIGITS)
+    typed = text_of(record.get("original_text")).strip()
     if typed and not _BARE_NUMBER.fullmatch(typed):
         return typed
     value = number_of(record.get("value"))

@@ -115,9 +115,10 @@ def nishitokyo_layout(plan: Plan) -> Layout:
         columns=[
             Column(
                 "{{ levels[0] }}・{{ levels[1] }}",
-                "{{ rows_by_id[ind.initiative_id].goal_title }}",
+                "{{ rows_by_id[ind.initiative_id].goal_cell }}",
                 30,
             ),
+            Column("ページ番号", "{{ rows_by_id[ind.initiative_id].goal_pages }}", 12),
             Column("{{ initiative_label }}", "{{ ind.item }}", 46),
             Column("担当部署", "{{ ind.department }}", 22),
             *series,
@@ -139,8 +140,8 @@ def niigata_nishi_layout(plan: Plan) -> Layout:
         legend=False,
         columns=[
             Column("NO", "{{ row.no }}", 10),
-            Column("{{ initiative_label }}", "{{ row.name }}", 48),
             *marks,
+            Column("{{ initiative_label }}", "{{ row.name }}", 48),
             Column("取組内容", "{{ row.summary }}", 70),
             Column("{{ year_short }}実績", "{{ row.result_text }}", 60),
             Column("3年後の目標値（{{ final_short }}）", "{{ row.final_goal }}", 50),

@@ -150,6 +150,7 @@ def _row_maker(
         parts_of.setdefault(str(record["initiative_id"]), []).append(record)
     numbers = {i.id: n for n, i in enumerate(plan.ordered_initiatives(), start=1)}
     marks, home = _goal_marks(plan)
+    cells = _goal_cells(plan)
     warned = {e.sha256 for e in ledger.entries if e.status == "accepted" and e.warnings}
 
     def make_row(initiative_id: str) -> dict[str, Any]:
@@ -169,11 +170,28 @@ def _row_maker(
             final_goal=initiative.final_goal,
             goal_marks=marks[initiative_id],
             goal_title=home[initiative_id],
+            goal_cell=cells[home[initiative_id]][0],
+            goal_pages=cells[home[initiative_id]][1],
             indicators=[r for r in indicator_table if r["initiative_id"] == initiative_id],
         )
         return row
 
     return make_row
+
+
+def _goal_cells(plan: Plan) -> dict[str, tuple[str, str]]:
+    """Return by top goal title its cell as 西東京市 prints it, and its page numbers.
+
+    「基本目標１」, the title, then each next-level title on a line 「　・…」.
+    """
+    return {
+        goal.title: (
+            f"{plan.levels[0]}{_zenkaku(number)}\n{goal.title}"
+            + "".join(f"\n　・{child.title}" for child in goal.children),
+            goal.pages,
+        )
+        for number, goal in enumerate(plan.goals, start=1)
+    }
 
 
 def _goal_marks(plan: Plan) -> tuple[dict[str, list[str]], dict[str, str]]:

@@ -43,8 +43,8 @@ def _frame(
         (50.7, "50.70%", None, "50.70%"),
         # a dash for "no value", as the seed prints it (not 値なし)
         (None, "－", "値なし", "－"),
-        # full-width digits typed: printed in half width, the rest as typed
-        (101.0, "１０１組織", None, "101組織"),
+        # full-width digits typed: as typed (the seed prints ２団体 beside 2団体)
+        (101.0, "１０１組織", None, "１０１組織"),
         # nothing typed, no number: the status word
         (None, None, "事業休止", "事業休止"),
     ],
