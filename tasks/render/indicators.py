@@ -77,7 +77,7 @@ def _indicator_row(
     yoy = number_of(record.get("yoy_ratio"))
     name = plan.initiative(str(record["initiative_id"])).name
     unit = text_of(record.get("unit"))
-    texts = [_shown(series[y]) if y in series else "" for y in years]
+    texts = [_without(_shown(series[y], unit), unit) if y in series else "" for y in years]
     return {
         "initiative_id": str(record["initiative_id"]),
         "initiative": name,
@@ -91,7 +91,7 @@ def _indicator_row(
         "baseline_year": text_of(record.get("baseline_year")),
         "series": texts,
         "previous": format_number(number_of(record.get("previous_value"))),
-        "actual": _shown(record),
+        "actual": _without(_shown(record, unit), unit),
         "target": format_number(number_of(record.get("target_used"))),
         "final_target": format_number(number_of(record.get("final_target"))),
         "final_target_shown": _with_unit(number_of(record.get("final_target")), unit),
@@ -119,6 +119,11 @@ def _year_labels(plan: Plan, years: list[int]) -> list[dict[str, Any]]:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Return a frame's rows as dicts keyed by column name."""
     return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def _without(shown: str, unit: str) -> str:
+    """Return a value as shown, less the indicator's unit at its end (for unit columns)."""
+    return shown.removesuffix(unit) if unit else shown
 
 
 def _shown(record: dict[str, Any], unit: str = "") -> str:
