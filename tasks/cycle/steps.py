@@ -250,8 +250,19 @@ def render_shiryo(plan: Plan, storage: Storage, pdf: bool = False) -> list[str]:
         }
     for key, data in outputs.items():
         storage.write_bytes(key, data)
+    # A PDF of an earlier render would contradict the new 資料 beside it: gone, unless made now.
+    for key in report_keys(plan, pdf=True)[2:]:
+        if key not in outputs:
+            _remove(storage, key)
     write_dataset_exports(storage, plan.fiscal_year.current)  # the dataset for people, too
     return sorted(outputs)
+
+
+def _remove(storage: Storage, key: str) -> None:
+    """Remove ``key`` if it is there (a conditional delete: every backend offers it)."""
+    current = storage.read_versioned(key)
+    if current is not None:
+        storage.replace_if(key, None, current[1])
 
 
 def drop_demo_submissions(plan: Plan, config: str, storage: Storage) -> list[str]:
