@@ -23,6 +23,7 @@ from flows.artifacts import publish_collection_artifacts_task
 from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
 from flows.steps import (
+    check_configuration_task,
     check_pending_task,
     consolidate_year_task,
     load_plan_task,
@@ -71,6 +72,7 @@ def collect(
     batch_files: int = READ_BATCH_FILES,
 ) -> CollectionSummary:
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
+    kept(check_configuration_task, results)(opaque(plan), opaque(storage))  # before intake
     with collection_lock(storage, plan.fiscal_year.current):
         take_intake_task(opaque(plan), opaque(storage), settle_seconds)
         batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
@@ -85,6 +87,7 @@ def collect(
 
 def publish(plan: Plan, storage: Storage, results: WorkspaceResults, pdf: bool) -> list[str]:
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
+    kept(check_configuration_task, results)(opaque(plan), opaque(storage))
     with collection_lock(storage, plan.fiscal_year.current):  # never a dataset half rebuilt
         # An output deleted by hand is rendered again.
         outputs = publication_keys(plan, pdf and pdf_available())

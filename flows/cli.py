@@ -212,6 +212,51 @@ def import_history(
 
 
 @app.command()
+def check(
+    config: Config = DEFAULT_PRESET,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="年度（西暦）")] = None,
+) -> None:
+    """設定（plan.yaml・確認ルール・テンプレート）を互いに照らして確認します。"""
+    from tasks.cycle.configuration import configuration_problems
+
+    problems = _guarded(lambda: configuration_problems(config, year))
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
+        typer.echo(f"{len(problems)} 件の問題があります。直してから実行してください。", err=True)
+        raise typer.Exit(2)
+    typer.echo("設定に問題はありません。")
+
+
+@app.command()
+def new(
+    folder: Annotated[Path, typer.Argument(help="新しい設定フォルダ（plan.yaml を作ります）")],
+    from_preset: Annotated[
+        str, typer.Option("--from", help="もとにするプリセット名")
+    ] = DEFAULT_PRESET,
+) -> None:
+    """プリセットをもとに、自治体の設定フォルダ（plan.yaml）を作ります。"""
+    from tasks.plan.load import resolve_config_path
+
+    def create() -> Path:
+        source = resolve_config_path(from_preset)
+        target = folder / "plan.yaml"
+        if target.exists():
+            from tasks.errors import ConfigError
+
+            raise ConfigError(f"{target}: すでにあります。別のフォルダを指定してください。")
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        return target
+
+    target = _guarded(create)
+    typer.echo(
+        f"{target} を作りました。自治体の計画に書き換え、"
+        f"shiryo check -c {folder} で確認してください。"
+    )
+
+
+@app.command()
 def presets() -> None:
     """同梱のプリセットを一覧表示します。"""
     from tasks.plan.load import list_presets, load_plan

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.ooxml import normalise_package
 from tasks.plan.fiscal_year import wareki_label
-from tasks.plan.load import plan_hash
+from tasks.plan.load import call_version
 from tasks.plan.model import Plan
 from tasks.plan.parts import Initiative
 
@@ -133,7 +133,7 @@ def build_submission_workbook(
         "department_name": department.name,
         "fiscal_year": str(plan.fiscal_year.current),
         "template_version": plan.submission.template_version,
-        "plan_hash": plan_hash(plan),
+        "plan_hash": call_version(plan),
     }
     for row, key in enumerate(IDENTITY_KEYS, start=1):
         identity.cell(row=row, column=1, value=key)

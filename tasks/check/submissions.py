@@ -11,13 +11,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tasks.check.read import ReadSubmission, read_submission
+from tasks.check.suites import identity_suite, indicator_suite, main_suite
 from tasks.check.validate import (
-    IDENTITY_SUITE,
     CellLocator,
     Finding,
     StagedBatch,
     dedupe_findings,
-    load_suite_spec,
     stack_batches,
     stage_frames,
     suite_parameters,
@@ -98,11 +97,11 @@ def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
     parameters = suite_parameters(plan)
     cells = CellLocator(staged.cells)
     for frame, suite in (
-        (staged.identity, IDENTITY_SUITE),
-        (staged.main, plan.report.suite),
-        (staged.indicators, plan.report.indicator_suite),
+        (staged.identity, identity_suite()),
+        (staged.main, main_suite(plan)),
+        (staged.indicators, indicator_suite(plan)),
     ):
-        findings += validate_frame(frame, load_suite_spec(suite), parameters, cells)
+        findings += validate_frame(frame, suite, parameters, cells)
     findings = dedupe_findings(findings)
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(

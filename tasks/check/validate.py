@@ -10,10 +10,8 @@ reported and the file is still accepted.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,13 +20,10 @@ from tasks.call.workbook import GROUP_GRADED, IDENTITY_SHEET, group_graded_rows
 from tasks.check.gx_context import RECORD_ID, run_suite
 from tasks.check.normalise import normalise_grade, parse_numbers
 from tasks.check.read import ReadSubmission
+from tasks.check.suites import GRADE_OR_GROUP
 from tasks.errors import ConfigError
-from tasks.plan.load import plan_hash
+from tasks.plan.load import call_version
 from tasks.plan.model import Plan
-from tasks.settings import EXPECTATIONS_DIR
-
-INDICATOR_SUITE = "indicators"
-IDENTITY_SUITE = "identity"
 
 
 @dataclass(frozen=True)
@@ -59,20 +54,6 @@ FINDING_COLUMNS = [
     "rule",
     "initiative_id",
 ]
-GRADE_OR_GROUP = "grade_or_group"
-"""Staged column: the row's grade, or （グループで評価） on a row graded with its group."""
-
-
-def load_suite_spec(name: str, directory: Path | None = None) -> dict[str, Any]:
-    """Return a suite's JSON as a dict, or raise ConfigError naming the file."""
-    path = (directory or EXPECTATIONS_DIR) / f"{name}.json"
-    try:
-        spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ConfigError(f"{path}: 確認ルール（GX スイート）を読めません: {err}") from err
-    if not isinstance(spec.get("expectations"), list):
-        raise ConfigError(f"{path}: 確認ルールには expectations の一覧が必要です")
-    return spec
 
 
 @dataclass(frozen=True)
@@ -139,7 +120,10 @@ def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
         grade_key = plan.submission.grade_key
         grades = main[grade_key] if grade_key in main else pd.Series(None, index=main.index)
         main[f"{grade_key}_raw"] = grades
-        main[grade_key] = [normalise_grade(g if isinstance(g, str) else None) for g in grades]
+        main[grade_key] = [
+            plan.grade_scale.canonical(normalise_grade(g if isinstance(g, str) else None))
+            for g in grades
+        ]
         main = _with_group_grades(plan, main, grade_key)
         main["initiative_key"] = main["department_id"] + "/" + main["initiative_id"].fillna("None")
     indicators = _with_parsed_actuals(pd.DataFrame(indicator_rows))
@@ -250,7 +234,7 @@ def suite_parameters(plan: Plan) -> dict[str, Any]:
         for indicator in initiative.indicators_of(department)
     ]
     return {
-        "plan_hash": [plan_hash(plan)],
+        "plan_hash": [call_version(plan)],
         "grade_codes": plan.grade_scale.codes,
         "fiscal_year": [str(plan.fiscal_year.current)],
         "municipality": [plan.municipality],

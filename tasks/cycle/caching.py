@@ -15,10 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tasks.check.suites import suite_path
 from tasks.intake.ledger import load_ledger
 from tasks.plan.load import plan_hash, resolve_config_path
 from tasks.plan.model import Plan
-from tasks.settings import CODE_DIRS, REPO_ROOT, TEMPLATES_DIR
+from tasks.render.templates import configured_template, template_path
+from tasks.settings import CODE_DIRS, REPO_ROOT
 from tasks.workspace.keys import (
     EXPORT_SUFFIXES,
     consolidated_key,
@@ -136,7 +138,14 @@ def _object_or_nothing(storage: Storage, key: str) -> bytes:
 
 
 def _checks(plan: Plan, storage: Storage) -> list[bytes]:
-    return _sightings(plan, storage) + repo_files(["expectations/*.json"])
+    return _sightings(plan, storage) + repo_files(["expectations/*.json"]) + _own_suites(plan)
+
+
+def _own_suites(plan: Plan) -> list[bytes]:
+    # The plan's own suites beside its plan.yaml (made absolute when the plan was loaded).
+    own = [suite_path(s) for s in (plan.report.suite, plan.report.indicator_suite) if s]
+    local = [p for p in own if not p.is_relative_to(REPO_ROOT)]
+    return [part for path in local for part in (_shown(path).encode(), _bytes_or_nothing(path))]
 
 
 def _staged(plan: Plan, storage: Storage) -> list[bytes]:
@@ -149,19 +158,24 @@ def _staged(plan: Plan, storage: Storage) -> list[bytes]:
 
 
 def _dataset_and_templates(plan: Plan, storage: Storage) -> list[bytes]:
-    templates = TEMPLATES_DIR
-    # A template path may be absolute (a coordinator's own copy); joining keeps it so.
-    paths = [templates / plan.report.docx_template, templates / plan.report.xlsx_template]
     # The dataset's xlsx and CSV are written by the render step itself: not what it reads.
     dataset: list[bytes] = []
     for stored in storage.list("curated"):
         if not stored.key.endswith(EXPORT_SUFFIXES):
             dataset += [stored.key.encode(), storage.read_bytes(stored.key)]
-    return (
-        dataset
-        + _ledger(plan, storage)
-        + [part for path in paths for part in (_shown(path).encode(), _bytes_or_nothing(path))]
-    )
+    return dataset + _ledger(plan, storage) + _templates(plan)
+
+
+def _templates(plan: Plan) -> list[bytes]:
+    # A template the plan names is read; one built from the plan's layout is a function of
+    # the plan and the code, both already in the key.
+    configured = [configured_template(plan, "docx"), configured_template(plan, "xlsx")]
+    paths = [template_path(c) for c in configured if c is not None]
+    return [part for path in paths for part in (_shown(path).encode(), _bytes_or_nothing(path))]
+
+
+def _suites_and_templates(plan: Plan, _storage: Storage) -> list[bytes]:
+    return repo_files(["expectations/*.json"]) + _own_suites(plan) + _templates(plan)
 
 
 def _shown(path: Path) -> str:
@@ -184,6 +198,7 @@ def plan_cache_key(_context: object, parameters: dict[str, Any]) -> str:
     return fingerprint(["plan", code_version(), path.read_bytes(), str(parameters["fiscal_year"])])
 
 
+configuration_cache_key = content_key("configuration", _suites_and_templates)
 call_cache_key = content_key("call", _previous_year)
 check_cache_key = content_key("check", _checks)
 consolidate_cache_key = content_key("consolidate", _staged)

@@ -23,6 +23,7 @@ from tasks.check.submissions import (
     validate_batch,
 )
 from tasks.check.validate import Finding
+from tasks.cycle.configuration import check_configuration
 from tasks.cycle.demo import fill_workbook, load_demo, seed_history
 from tasks.dataset.merge import consolidate, plan_changes, stage_accepted
 from tasks.dataset.store import (
@@ -41,6 +42,7 @@ from tasks.plan.model import Plan
 from tasks.render.docx import render_committee_docx
 from tasks.render.pdf import convert_to_pdf, pdf_available
 from tasks.render.report import build_report_context
+from tasks.render.templates import template_source
 from tasks.render.xlsx import render_committee_xlsx
 from tasks.workspace.keys import (
     call_keys,
@@ -80,6 +82,11 @@ class CollectionSummary:
 def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
     """Load the plan, set to report on ``fiscal_year`` when one is given."""
     return plan_for_year(load_plan(config), fiscal_year)
+
+
+def check_plan_configuration(plan: Plan, storage: Storage) -> None:
+    """Stop before intake when the plan, its suites and its templates do not fit together."""
+    check_configuration(plan)
 
 
 def write_call_workbooks(plan: Plan, storage: Storage) -> list[str]:
@@ -229,8 +236,8 @@ def render_shiryo(plan: Plan, storage: Storage, pdf: bool = False) -> list[str]:
     context = build_report_context_for(plan, storage)
     docx_key, xlsx_key = report_keys(plan)[:2]
     outputs = {
-        docx_key: render_committee_docx(plan.report.docx_template, context),
-        xlsx_key: render_committee_xlsx(plan.report.xlsx_template, context),
+        docx_key: render_committee_docx(template_source(plan, "docx"), context),
+        xlsx_key: render_committee_xlsx(template_source(plan, "xlsx"), context),
     }
     if pdf and not pdf_available():
         logging.getLogger(__name__).warning(
@@ -243,8 +250,19 @@ def render_shiryo(plan: Plan, storage: Storage, pdf: bool = False) -> list[str]:
         }
     for key, data in outputs.items():
         storage.write_bytes(key, data)
+    # A PDF of an earlier render would contradict the new 資料 beside it: gone, unless made now.
+    for key in report_keys(plan, pdf=True)[2:]:
+        if key not in outputs:
+            _remove(storage, key)
     write_dataset_exports(storage, plan.fiscal_year.current)  # the dataset for people, too
     return sorted(outputs)
+
+
+def _remove(storage: Storage, key: str) -> None:
+    """Remove ``key`` if it is there (a conditional delete: every backend offers it)."""
+    current = storage.read_versioned(key)
+    if current is not None:
+        storage.replace_if(key, None, current[1])
 
 
 def drop_demo_submissions(plan: Plan, config: str, storage: Storage) -> list[str]:

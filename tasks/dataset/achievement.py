@@ -37,8 +37,8 @@ DERIVED_COLUMNS = [
 
 def implied_grade(rate: float | None, scale: GradeScale) -> str | None:
     """Return the grade a rate earns on the scale, or None without a rate."""
-    if rate is None or math.isnan(rate):
-        return None
+    if rate is None or math.isnan(rate) or not scale.has_thresholds:
+        return None  # a scale in words only implies no grade
     for grade in scale.grades:
         if grade.min_rate is not None and rate >= grade.min_rate - 1e-9:
             return grade.code

@@ -80,7 +80,9 @@ def import_history_workbook(plan: Plan, data: bytes, fiscal_year: int) -> Import
                         "department_id": department_id,
                         "initiative_name": initiative.name,
                         plan.submission.result_key: cells.get("result"),
-                        plan.submission.grade_key: normalise_grade(cells.get("grade")),
+                        plan.submission.grade_key: plan.grade_scale.canonical(
+                            normalise_grade(cells.get("grade"))
+                        ),
                     },
                 )
     frame = pd.DataFrame(list(rows.values()))

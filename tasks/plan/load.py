@@ -48,14 +48,46 @@ def load_plan(config: str | Path) -> Plan:
     path = resolve_config_path(config)
     raw = read_yaml(path, "計画")
     try:
-        return Plan.model_validate(raw)
+        plan = Plan.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(describe_validation_error(path, err, "計画の設定")) from err
+    return _with_local_report_files(plan, path.parent)
+
+
+def _with_local_report_files(plan: Plan, folder: Path) -> Plan:
+    """Return the plan with its suites and templates found beside plan.yaml made absolute.
+
+    A municipality's configuration is one folder anywhere: ``suite: rules.json`` or
+    ``docx_template: shiryo.docx`` name files in it. Names not found there are the shipped
+    ones (``expectations/``, ``templates/``).
+    """
+    updates: dict[str, str] = {}
+    for key in ("suite", "indicator_suite", "docx_template", "xlsx_template"):
+        value = getattr(plan.report, key)
+        if value is None or Path(value).is_absolute():
+            continue
+        is_suite_name = "suite" in key and not value.endswith(".json") and "/" not in value
+        local = folder / (f"{value}.json" if is_suite_name else value)
+        if local.is_file():
+            updates[key] = str(local.resolve())
+    if not updates:
+        return plan
+    return plan.model_copy(update={"report": plan.report.model_copy(update=updates)})
 
 
 def plan_hash(plan: Plan) -> str:
     """Return a short content hash of the plan, embedded in workbooks and cache keys."""
     canonical = plan.model_dump_json(exclude_none=False).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def call_version(plan: Plan) -> str:
+    """Return a short hash of what departments see: the plan without its report profile.
+
+    Embedded in every submission workbook (調査票) and checked on return: an edit of the
+    資料's layout, suites or templates changes no distributed workbook.
+    """
+    canonical = plan.model_dump_json(exclude={"report", "overview"}).encode()
     return hashlib.sha256(canonical).hexdigest()[:16]
 
 

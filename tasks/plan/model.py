@@ -66,11 +66,17 @@ class Plan(PlanModel):
     goals: list[Goal] = Field(min_length=1)
     initiatives: list[Initiative] = Field(min_length=1)
     submission: SubmissionLayout
-    report: ReportProfile
+    report: ReportProfile = Field(default_factory=ReportProfile)
     overview: PlanOverview | None = None
 
     @model_validator(mode="after")
     def _check_references(self) -> Plan:
+        marks = {self.report.warning_mark, self.report.check_mark}
+        if marks & set(self.grade_scale.codes):
+            raise ValueError(
+                f"report.warning_mark / check_mark {sorted(marks)} are grade codes: "
+                "choose other marks (e.g. warning_mark: ▲)"
+            )
         require_unique("department id", [d.id for d in self.departments])
         require_unique("initiative id", [i.id for i in self.initiatives])
         require_unique("goal id", [g.id for g, _ in self.iter_goals()])

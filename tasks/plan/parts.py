@@ -18,7 +18,8 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 class PlanModel(BaseModel):
     """A part of the plan: frozen once loaded, and no key it does not know."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Attribute docstrings become the JSON Schema's descriptions (editors show them).
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class Department(PlanModel):
@@ -37,6 +38,8 @@ class Grade(PlanModel):
     min_rate: float | None = Field(default=None, ge=0)
     """Lowest achievement rate (実績/目標) that earns this grade; ``None`` for a grade that
     no rate implies (such as ``D ほとんど実施せず``)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other ways departments write this grade, taken as it (``〇`` and ``◯`` for ``○``)."""
 
 
 class GradeScale(PlanModel):
@@ -48,6 +51,18 @@ class GradeScale(PlanModel):
     @property
     def codes(self) -> list[str]:
         return [grade.code for grade in self.grades]
+
+    @property
+    def has_thresholds(self) -> bool:
+        """Return whether any grade follows from an achievement rate (else: words only)."""
+        return any(g.min_rate is not None for g in self.grades)
+
+    def canonical(self, grade: str | None) -> str | None:
+        """Return the code a written grade stands for (an alias becomes its grade's code)."""
+        for candidate in self.grades:
+            if grade in candidate.aliases:
+                return candidate.code
+        return grade
 
     def legend(self) -> str:
         """Return the one-line legend used in workbooks and 資料."""
@@ -65,6 +80,9 @@ class GradeScale(PlanModel):
         rates = [g.min_rate for g in self.grades if g.min_rate is not None]
         if rates != sorted(rates, reverse=True):
             raise ValueError("min_rate must fall from the best grade to the worst")
+        aliases = [a for g in self.grades for a in g.aliases]
+        if len(set(aliases)) != len(aliases) or set(aliases) & set(codes):
+            raise ValueError(f"an alias repeats or is a grade code: {aliases}")
         return self
 
 
@@ -114,6 +132,8 @@ class Goal(PlanModel):
     children: list[Goal] = Field(default_factory=list)
     initiatives: list[Slug] = Field(default_factory=list)
     """Initiatives listed directly under this node, in the plan's order."""
+    pages: str = ""
+    """Where the plan book describes this node (ページ番号, e.g. 33-36), for 資料 that print it."""
 
 
 class FiscalYears(PlanModel):
@@ -202,20 +222,31 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
 class ReportProfile(PlanModel):
     """Which templates render the committee's 資料, what the header says, what it holds."""
 
-    name: Slug
-    title: str
+    name: Slug = "shiryo"
+    title: str = "進捗状況"
     document_number: str = ""
-    docx_template: str
-    xlsx_template: str
-    suite: str
-    """Name of the expectation suite in ``expectations/`` (without ``.json``)."""
+    docx_template: str | None = None
+    """The Word template: a file beside plan.yaml, one under ``templates/``, or None for the
+    layout that follows the plan (``tasks.render.layout``)."""
+    xlsx_template: str | None = None
+    """The Excel template, found the same way; None for the layout that follows the plan."""
+    suite: str | None = None
+    """Rules laid over those that follow from the plan's fields: a suite name in
+    ``expectations/`` or a .json beside plan.yaml (``tasks.check.suites``); None for none."""
     indicator_suite: str = "indicators"
-    """Suite for the indicator sheet (指標), so that a preset can set its own severities."""
+    """Rules for the indicator sheet (指標) over the shipped ``indicators`` suite."""
     sections: list[Section] = Field(default_factory=lambda: list(DEFAULT_SECTIONS), min_length=1)
     """The parts of the 資料 in the order printed, as the municipality's committee reads them;
     a listed part whose data do not exist (no grade given, no indicator) is left out."""
     notes: list[str] = Field(default_factory=list)
     """Notes printed under the tables (※１ …), shown where ``notes`` is a section."""
+    count_by: Literal["initiative", "answer"] = "initiative"
+    """Grade counts per 事業 (once each, the worst grade where its departments differ) or per
+    department's answer."""
+    warning_mark: str = Field(default="△", min_length=1, max_length=2)
+    """Beside a row accepted with a 注意 (never one of the grade codes)."""
+    check_mark: str = Field(default="※", min_length=1, max_length=2)
+    """Beside a row whose self-evaluation differs from the grade its numbers imply."""
 
     @model_validator(mode="after")
     def _check_sections(self) -> ReportProfile:

@@ -16,17 +16,18 @@ from jinja2 import Environment, StrictUndefined, TemplateError
 from tasks.errors import RenderError
 from tasks.ooxml import normalise_package
 from tasks.render.chart import build_grade_chart
-from tasks.settings import TEMPLATES_DIR
+from tasks.render.templates import TemplateSource, read_template
 
 _LEFTOVER_TAG = re.compile(r"\{\{|\{%|%\}|\}\}")
 _XML_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
 
 
-def render_committee_docx(template: str | Path, context: dict[str, Any]) -> bytes:
+def render_committee_docx(template: str | Path | TemplateSource, context: dict[str, Any]) -> bytes:
     """Return the 資料 as .docx bytes; raise RenderError for a broken template."""
-    path = Path(template) if Path(template).is_absolute() else TEMPLATES_DIR / template
+    source = template if isinstance(template, TemplateSource) else read_template(template, "docx")
+    path = source.shown
     try:
-        document = DocxTemplate(str(path))
+        document = DocxTemplate(io.BytesIO(source.data))
         declared = document.get_undeclared_template_variables()
         if "grade_chart" in declared:
             # The chart is drawn only where the section is shown: never an empty chart.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -9,12 +10,15 @@ import pandas as pd
 from tasks.dataset.values import number_of, text_of
 from tasks.plan.fiscal_year import wareki_label
 from tasks.plan.model import Plan
+from tasks.render.layout import plan_indicator_years
 
 _TREND_JA = {"improving": "改善", "worsening": "悪化", "flat": "横ばい"}
+_BARE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""What a number cell reads as: printed by the product, with separators and the unit."""
 
 
-Series = dict[int, tuple[float | None, str]]
-"""An indicator's values by fiscal year: the number (None: none) and the text as shown."""
+Series = dict[int, dict[str, Any]]
+"""An indicator's records by fiscal year."""
 SeriesKey = tuple[str, str, str]
 """(initiative_id, indicator_id, department_id)."""
 
@@ -26,17 +30,34 @@ def indicator_rows(
     year = plan.fiscal_year.current
     earlier: dict[SeriesKey, Series] = {}
     for record in records(history):
-        earlier.setdefault(_series_key(record), {})[int(record["fiscal_year"])] = (
-            number_of(record.get("value")),
-            _shown(record),
-        )
-    years = sorted({y for series in earlier.values() for y in series if y < year} | {year})
+        earlier.setdefault(_series_key(record), {})[int(record["fiscal_year"])] = record
+    # The plan's years (its earliest baseline to this year) whether or not a value is known,
+    # so that a template's year columns are there from the first year; earlier data too.
+    known = {y for series in earlier.values() for y in series if y < year}
+    years = sorted(known | set(plan_indicator_years(plan)))
     rows = []
-    for record in records(indicators):
+    for record in sorted(records(indicators), key=_plan_order(plan)):
         series = dict(earlier.get(_series_key(record), {}))
-        series[year] = (number_of(record.get("value")), _shown(record))
+        series[year] = record
         rows.append(_indicator_row(plan, record, series, years))
     return rows, _year_labels(plan, years)
+
+
+def _plan_order(plan: Plan) -> Any:
+    """Return a sort key putting indicator rows in the plan's order (initiative, indicator)."""
+    initiatives = {i.id: n for n, i in enumerate(plan.ordered_initiatives())}
+    indicators = {(i.id, m.id): n for i in plan.initiatives for n, m in enumerate(i.indicators)}
+    departments = {d.id: n for n, d in enumerate(plan.departments)}
+
+    def key(record: dict[str, Any]) -> tuple[int, int, int]:
+        initiative, indicator = str(record["initiative_id"]), str(record["indicator_id"])
+        return (
+            initiatives.get(initiative, len(initiatives)),
+            indicators.get((initiative, indicator), 0),
+            departments.get(str(record["department_id"]), 0),
+        )
+
+    return key
 
 
 def _series_key(record: dict[str, Any]) -> SeriesKey:
@@ -56,16 +77,13 @@ def _indicator_row(
     yoy = number_of(record.get("yoy_ratio"))
     name = plan.initiative(str(record["initiative_id"])).name
     unit = text_of(record.get("unit"))
-    texts = [series.get(y, (None, ""))[1] for y in years]
+    texts = [_without(_shown(series[y], unit), unit) if y in series else "" for y in years]
     return {
         "initiative_id": str(record["initiative_id"]),
         "initiative": name,
         "indicator": record["indicator_name"],
         "item": name if record["indicator_name"] == name else f"{name}\n{record['indicator_name']}",
-        "series_shown": [
-            f"{t}{unit}" if series.get(y, (None, ""))[0] is not None else t
-            for y, t in zip(years, texts, strict=True)
-        ],
+        "series_shown": [_shown(series[y], unit) if y in series else "" for y in years],
         "department": plan.department(str(record["department_id"])).name,
         "unit": unit,
         "direction": "↓" if record.get("direction") == "lower" else "↑",
@@ -73,7 +91,7 @@ def _indicator_row(
         "baseline_year": text_of(record.get("baseline_year")),
         "series": texts,
         "previous": format_number(number_of(record.get("previous_value"))),
-        "actual": _shown(record),
+        "actual": _without(_shown(record, unit), unit),
         "target": format_number(number_of(record.get("target_used"))),
         "final_target": format_number(number_of(record.get("final_target"))),
         "final_target_shown": _with_unit(number_of(record.get("final_target")), unit),
@@ -103,12 +121,24 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
 
 
-def _shown(record: dict[str, Any]) -> str:
-    """Return an indicator value as the 資料 shows it: the number, else the status word."""
+def _without(shown: str, unit: str) -> str:
+    """Return a value as shown, less the indicator's unit at its end (for unit columns)."""
+    return shown.removesuffix(unit) if unit else shown
+
+
+def _shown(record: dict[str, Any], unit: str = "") -> str:
+    """Return an indicator value as the department typed it (「50.70%」「101組織」「－」).
+
+    A bare number (what a number cell gives) is printed with thousands separators and
+    ``unit``; a value with no number and no text shows its status word.
+    """
+    typed = text_of(record.get("original_text")).strip()
+    if typed and not _BARE_NUMBER.fullmatch(typed):
+        return typed
     value = number_of(record.get("value"))
     if value is not None:
-        return format_number(value)
-    return text_of(record.get("status")) or text_of(record.get("original_text"))
+        return f"{format_number(value)}{unit}"
+    return text_of(record.get("status")) or typed
 
 
 def format_number(value: float | None) -> str:

@@ -119,6 +119,8 @@ def _header(plan: Plan) -> dict[str, Any]:
         ],
         "grade_codes": plan.grade_scale.codes,
         "goal_titles": [g.title for g in plan.goals],
+        "warning_mark": plan.report.warning_mark,
+        "check_mark": plan.report.check_mark,
     }
 
 
@@ -148,13 +150,15 @@ def _row_maker(
         parts_of.setdefault(str(record["initiative_id"]), []).append(record)
     numbers = {i.id: n for n, i in enumerate(plan.ordered_initiatives(), start=1)}
     marks, home = _goal_marks(plan)
+    cells = _goal_cells(plan)
     warned = {e.sha256 for e in ledger.entries if e.status == "accepted" and e.warnings}
 
     def make_row(initiative_id: str) -> dict[str, Any]:
         initiative = plan.initiative(initiative_id)
         parts = parts_of.get(initiative_id, [])
         row = initiative_values(plan, parts)
-        row["warned"] = "△" if any(passed_with_warnings(p, warned) for p in parts) else ""
+        warned_here = any(passed_with_warnings(p, warned) for p in parts)
+        row["warned"] = plan.report.warning_mark if warned_here else ""
         if initiative.status == "ended":
             row[plan.submission.grade_key] = "（事業終了）"
         row.update(
@@ -166,11 +170,28 @@ def _row_maker(
             final_goal=initiative.final_goal,
             goal_marks=marks[initiative_id],
             goal_title=home[initiative_id],
+            goal_cell=cells[home[initiative_id]][0],
+            goal_pages=cells[home[initiative_id]][1],
             indicators=[r for r in indicator_table if r["initiative_id"] == initiative_id],
         )
         return row
 
     return make_row
+
+
+def _goal_cells(plan: Plan) -> dict[str, tuple[str, str]]:
+    """Return by top goal title its cell as 西東京市 prints it, and its page numbers.
+
+    「基本目標１」, the title, then each next-level title on a line 「　・…」.
+    """
+    return {
+        goal.title: (
+            f"{plan.levels[0]}{_zenkaku(number)}\n{goal.title}"
+            + "".join(f"\n　・{child.title}" for child in goal.children),
+            goal.pages,
+        )
+        for number, goal in enumerate(plan.goals, start=1)
+    }
 
 
 def _goal_marks(plan: Plan) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -198,13 +219,13 @@ def _goal(plan: Plan, top_id: str, make_row: RowMaker) -> dict[str, Any]:
         row = make_row(placement.initiative.id)
         row["is_repost"] = placement.is_repost
         row["section"] = path[1].title if len(path) > 1 else ""
-        row["target"] = path[-1].title if len(path) > 2 else ""
+        # The bottom level the initiative is listed under (目標 of three, 施策 of two levels).
+        row["target"] = path[-1].title if len(path) > 1 else ""
         if placement.is_repost:
             row["name"] = f"{row['name']}（再掲）"
         else:
-            for grade in row["grades"]:
-                if grade in counts:
-                    counts[grade] += 1
+            for grade in _counted_grades(plan, row["grades"]):
+                counts[grade] += 1
         if row["section"] and row["section"] not in sections:
             sections.append(row["section"])
         if not targets or targets[-1]["title"] != row["target"]:
@@ -227,6 +248,19 @@ def _goal(plan: Plan, top_id: str, make_row: RowMaker) -> dict[str, Any]:
         "breakdown": "　".join(f"{c} {counts[c]}" for c in codes),
         "total": sum(counts.values()),
     }
+
+
+def _counted_grades(plan: Plan, grades: list[str]) -> list[str]:
+    """Return what an initiative adds to the grade counts.
+
+    Per 事業 (``report.count_by: initiative``, the default): one grade, the worst its
+    departments gave when they differ. Per answer (``answer``): each department's grade.
+    """
+    codes = plan.grade_scale.codes
+    known = [g for g in grades if g in codes]
+    if plan.report.count_by == "answer" or not known:
+        return known
+    return [max(known, key=codes.index)]
 
 
 def _zenkaku(number: int) -> str:

@@ -36,7 +36,8 @@ def initiative_values(plan: Plan, parts: list[dict[str, Any]]) -> dict[str, Any]
     row["implied_grade"] = "／".join(dict.fromkeys(g for g in implied if g))
     rates = [p.get("achievement_rate") for p in parts]
     row["achievement"] = "／".join(f"{r:.0%}" for r in rates if number_of(r) is not None)
-    row["check"] = "※" if any(p.get("grade_disagrees") is True for p in parts) else ""
+    disagrees = any(p.get("grade_disagrees") is True for p in parts)
+    row["check"] = plan.report.check_mark if disagrees else ""
     return row
 
 

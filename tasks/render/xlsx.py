@@ -38,7 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.errors import RenderError
 from tasks.ooxml import normalise_package
-from tasks.settings import TEMPLATES_DIR
+from tasks.render.templates import TemplateSource, read_template
 
 PER_GOAL_SHEET = "様式"
 _MAX_SHEET_TITLE = 31
@@ -48,11 +48,12 @@ _SINGLE_EXPRESSION = re.compile(r"^\{\{((?:(?!\}\}|\{\{).)*)\}\}$", re.S)
 _FORBIDDEN_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
-def render_committee_xlsx(template: str | Path, context: dict[str, Any]) -> bytes:
+def render_committee_xlsx(template: str | Path | TemplateSource, context: dict[str, Any]) -> bytes:
     """Return the 資料 as .xlsx bytes; raise RenderError for a broken template."""
-    path = Path(template) if Path(template).is_absolute() else TEMPLATES_DIR / template
+    source = template if isinstance(template, TemplateSource) else read_template(template, "xlsx")
+    path = source.shown
     try:
-        workbook = load_workbook(path)
+        workbook = load_workbook(io.BytesIO(source.data))
     except (OSError, KeyError, zipfile.BadZipFile) as err:
         raise RenderError(f"{path}: Excel のテンプレートを読めません: {err}") from err
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)

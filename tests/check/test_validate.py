@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tasks.check.submissions import check_submissions
-from tasks.check.validate import EXPECTATIONS_DIR, load_suite_spec
+from tasks.check.suites import EXPECTATIONS_DIR, load_suite_spec
 from tasks.plan.model import Plan
 from tasks.workspace.folder import FolderStorage
 from tests.helpers import archive_files, cell_of, filled_workbook
@@ -101,7 +101,7 @@ def test_a_new_expectation_in_json_changes_the_outcome(
         (suites / path.name).write_bytes(path.read_bytes())
     storage = FolderStorage(tmp_path / "ws")
     entries = archive_files(storage, {"c": ("chiiki-somu", filled_workbook(minami, "chiiki-somu"))})
-    monkeypatch.setattr("tasks.check.validate.EXPECTATIONS_DIR", suites)
+    monkeypatch.setattr("tasks.check.suites.EXPECTATIONS_DIR", suites)
     assert check_submissions(storage, minami, entries).rejected == frozenset()
 
     spec = json.loads((suites / "hyoka.json").read_text(encoding="utf-8"))

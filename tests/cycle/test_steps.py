@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tasks.cycle.steps import check_pending, consolidate_year, render_shiryo, take_intake
 from tasks.intake.ledger import load_ledger
 from tasks.plan.load import load_plan
+from tasks.render.pdf import pdf_available
+from tasks.settings import REPO_ROOT
 from tasks.workspace.storage import open_storage
-from tests.helpers import filled_workbook
+from tests.helpers import filled_workbook, needs
 
 PRESET = "niigata-minami"
 
@@ -70,3 +74,19 @@ def test_data_docs_on_demand_cover_the_checked_files_and_record_nothing(workspac
     page = workspace / "datadocs" / "2021" / "index.html"
     assert page.is_file() and "hyoka" in page.read_text(encoding="utf-8")
     assert (workspace / "ledger" / "2021.json").read_bytes() == ledger
+
+
+MIDORINO = REPO_ROOT / "tests" / "data" / "midorino"
+
+
+@pytest.mark.scenario
+@needs(pdf_available(), "LibreOffice (soffice)")
+def test_a_render_without_pdf_removes_the_earlier_pdfs(tmp_path: Path) -> None:
+    """It leaves no PDF of an earlier 資料 beside a new one rendered without --pdf."""
+    plan, storage = load_plan(MIDORINO), open_storage(tmp_path)
+    with_pdf = render_shiryo(plan, storage, pdf=True)
+    assert sum(key.endswith(".pdf") for key in with_pdf) == 2
+    without = render_shiryo(plan, storage, pdf=False)
+    reports = sorted(o.key for o in storage.list("reports"))
+    assert reports == sorted(without)
+    assert not any(key.endswith(".pdf") for key in reports)

@@ -43,6 +43,7 @@ def test_a_warned_file_is_marked_and_a_missing_department_listed(
         d.name for d in minami.departments if d.id != "kenko-fukushi"
     }
     hiroba = next(i for i in context["indicators"] if i["initiative_id"] == "i002")
-    assert hiroba["actual"] == "38" and hiroba["rate"] == "70%"
+    # As the department typed it (全角 digits kept); the number is read for the rate.
+    assert hiroba["actual"] == "３８" and hiroba["rate"] == "70%"
     assert hiroba["implied_grade"] == "C"
     assert context["year_label"] == "2021年度（令和3年度）"

@@ -84,8 +84,9 @@ def test_a_misspelt_name_in_a_template_is_an_error(
 
     from tasks.cycle.steps import build_report_context_for
     from tasks.errors import RenderError
-    from tasks.render.docx import TEMPLATES_DIR, render_committee_docx
+    from tasks.render.docx import render_committee_docx
     from tasks.render.xlsx import render_committee_xlsx
+    from tasks.settings import TEMPLATES_DIR
 
     source = TEMPLATES_DIR / "hyoka" / f"shiryo{suffix}"
     broken = tmp_path / f"broken{suffix}"

@@ -1,0 +1,135 @@
+"""The configuration check (``shiryo check``): plan, suites and templates against each other.
+
+Run by the coordinator after editing a municipality's folder, and at the start of every
+collection and publication before intake takes a file: a mistake is reported as one
+Japanese line naming the key, the rule or the template tag, never as a traceback after the
+departments' files were taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from tasks.call.workbook import build_submission_workbook
+from tasks.check.read import read_submission
+from tasks.check.suites import identity_suite, indicator_suite, main_suite
+from tasks.check.validate import StagedBatch, stage_frames
+from tasks.errors import ConfigError, RenderError, ShiryoError
+from tasks.intake.ledger import Ledger
+from tasks.plan.load import load_plan, plan_for_year, resolve_config_path
+from tasks.plan.model import Plan
+from tasks.render.docx import render_committee_docx
+from tasks.render.report import build_report_context
+from tasks.render.templates import template_source
+from tasks.render.xlsx import render_committee_xlsx
+
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+def configuration_problems(config: str, fiscal_year: int | None = None) -> list[str]:
+    """Return every problem of a configuration, one Japanese line each; [] when sound."""
+    try:
+        plan = plan_for_year(load_plan(config), fiscal_year)
+    except ConfigError as err:
+        return _one_line_each(str(err))
+    return suite_problems(plan) + template_problems(plan)
+
+
+def check_configuration(plan: Plan) -> None:
+    """Raise ConfigError listing every problem of the plan's suites and templates."""
+    problems = suite_problems(plan) + template_problems(plan)
+    if problems:
+        raise ConfigError(
+            "設定に誤りがあります（shiryo check で確認できます）:\n" + "\n".join(problems)
+        )
+
+
+def suite_problems(plan: Plan) -> list[str]:
+    """Return the suites' problems: unreadable files, unknown rule types, unknown columns."""
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    staged = _blank_batch(plan)
+    problems: list[str] = []
+    builders: list[tuple[str, Callable[[], dict[str, Any]], pd.DataFrame]] = [
+        ("調査票のシート", lambda: main_suite(plan), staged.main),
+        ("指標のシート", lambda: indicator_suite(plan), staged.indicators),
+        ("提出ファイルの識別情報", identity_suite, staged.identity),
+    ]
+    for what, build, frame in builders:
+        try:
+            suite = build()
+        except ConfigError as err:
+            problems.append(str(err))
+            continue
+        for number, rule in enumerate(suite["expectations"], start=1):
+            where = f"確認ルール {suite['name']}（{what}）の {number} 番目（{rule['type']}）"
+            try:
+                get_expectation_impl(rule["type"])  # type: ignore[no-untyped-call]
+            except Exception:  # GX raises its own error types for an unknown name
+                problems.append(f"{where}: そのような確認の種類（type）はありません")
+                continue
+            unknown = sorted(set(_columns(rule)) - set(frame.columns)) if len(frame) else []
+            if unknown:
+                problems.append(
+                    f"{where}: 列 {', '.join(unknown)} はありません"
+                    f"（使える列: {', '.join(sorted(map(str, frame.columns)))}）"
+                )
+    return problems
+
+
+def template_problems(plan: Plan) -> list[str]:
+    """Return the templates' problems, found by rendering them with an empty dataset."""
+    context = build_report_context(
+        plan,
+        pd.DataFrame(columns=["fiscal_year", "initiative_id", "department_id"]),
+        pd.DataFrame(
+            columns=["fiscal_year", "initiative_id", "indicator_id", "department_id", "value"]
+        ),
+        pd.DataFrame(
+            columns=["fiscal_year", "initiative_id", "indicator_id", "department_id", "value"]
+        ),
+        Ledger(fiscal_year=plan.fiscal_year.current),
+    )
+    problems: list[str] = []
+    try:
+        render_committee_docx(template_source(plan, "docx"), context)
+    except RenderError as err:
+        problems.append(str(err))
+    try:
+        render_committee_xlsx(template_source(plan, "xlsx"), context)
+    except RenderError as err:
+        problems.append(str(err))
+    return problems
+
+
+def config_folder(config: str) -> str:
+    """Return where a configuration is read from, for the coordinator's messages."""
+    return str(resolve_config_path(config))
+
+
+def _blank_batch(plan: Plan) -> StagedBatch:
+    """Return the staged frames of a blank call workbook: the columns a rule may name."""
+    department = plan.departments[0].id
+    try:
+        read = read_submission(build_submission_workbook(plan, department), plan)
+    except ShiryoError as err:  # the product's own workbook: a plan the reader cannot follow
+        raise ConfigError(f"計画から調査票を作って読めません: {err}") from err
+    return stage_frames(plan, {"0" * 64: (department, read)})
+
+
+def _columns(rule: dict[str, Any]) -> list[str]:
+    kwargs = rule.get("kwargs", {})
+    named = [str(kwargs[k]) for k in _COLUMN_KWARGS if isinstance(kwargs.get(k), str)]
+    return named + [str(c) for c in kwargs.get("column_list", []) if isinstance(c, str)]
+
+
+def _one_line_each(message: str) -> list[str]:
+    """Return a multi-line configuration error as one line per problem, each with its file."""
+    head, *rest = message.splitlines()
+    if not rest:
+        return [head]
+    source = head.split(": ", 1)[0]
+    return [f"{source}: {line.strip()}" for line in rest]
