@@ -23,8 +23,9 @@ from flows.artifacts import publish_collection_artifacts_task
 from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
 from flows.steps import (
-    check_configuration_task,
     check_pending_task,
+    check_rules_task,
+    check_templates_task,
     consolidate_year_task,
     load_plan_task,
     outputs_missing_task,
@@ -72,7 +73,7 @@ def collect(
     batch_files: int = READ_BATCH_FILES,
 ) -> CollectionSummary:
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
-    kept(check_configuration_task, results)(opaque(plan), opaque(storage))  # before intake
+    kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
     with collection_lock(storage, plan.fiscal_year.current):
         take_intake_task(opaque(plan), opaque(storage), settle_seconds)
         batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
@@ -87,7 +88,7 @@ def collect(
 
 def publish(plan: Plan, storage: Storage, results: WorkspaceResults, pdf: bool) -> list[str]:
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
-    kept(check_configuration_task, results)(opaque(plan), opaque(storage))
+    kept(check_templates_task, results)(opaque(plan), opaque(storage))  # before rendering
     with collection_lock(storage, plan.fiscal_year.current):  # never a dataset half rebuilt
         # An output deleted by hand is rendered again.
         outputs = publication_keys(plan, pdf and pdf_available())

@@ -61,6 +61,7 @@ def run(
         )
         _report(location, current)
         return
+    _check_before_intake(config, year)
     from flows.annual_cycle import annual_cycle
 
     outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
@@ -299,6 +300,20 @@ def _guarded(action: Callable[[], T]) -> T:
     except ShiryoError as err:
         typer.echo(f"エラー: {err}", err=True)
         raise typer.Exit(2) from err
+
+
+def _check_before_intake(config: str, year: int | None) -> None:
+    """Stop before any file is taken when the configuration does not fit together."""
+    from tasks.cycle.configuration import configuration_problems
+
+    problems = _guarded(lambda: configuration_problems(config, year))
+    if problems:
+        for line in problems:
+            typer.echo(f"エラー: {line}", err=True)
+        typer.echo(
+            "設定を直してから実行してください（提出ファイルは取り込んでいません）。", err=True
+        )
+        raise typer.Exit(2)
 
 
 def _location(workspace: str) -> str:

@@ -18,11 +18,12 @@ from tasks.cycle import steps
 from tasks.cycle.caching import (
     call_cache_key,
     check_cache_key,
-    configuration_cache_key,
     consolidate_cache_key,
     plan_cache_key,
     read_cache_key,
     render_cache_key,
+    rules_cache_key,
+    templates_cache_key,
 )
 from tasks.errors import ConfigError, StorageError
 from tasks.plan.load import load_plan
@@ -69,9 +70,12 @@ STORAGE_RETRIES: dict[str, Any] = {
 """Retry a step on a storage fault (S3 down, a share gone), never on a bad file or template."""
 
 load_plan_task = task(name="load-plan", cache_key_fn=plan_cache_key, **CACHED)(steps.load_plan_step)
-check_configuration_task = task(
-    name="check-configuration", cache_key_fn=configuration_cache_key, **CACHED
-)(steps.check_plan_configuration)
+check_rules_task = task(name="check-rules", cache_key_fn=rules_cache_key, **CACHED)(
+    steps.check_plan_rules
+)
+check_templates_task = task(name="check-templates", cache_key_fn=templates_cache_key, **CACHED)(
+    steps.check_plan_templates
+)
 write_call_workbooks_task = task(
     name="write-call-workbooks", cache_key_fn=call_cache_key, **CACHED, **STORAGE_RETRIES
 )(steps.write_call_workbooks)

@@ -174,8 +174,12 @@ def _templates(plan: Plan) -> list[bytes]:
     return [part for path in paths for part in (_shown(path).encode(), _bytes_or_nothing(path))]
 
 
-def _suites_and_templates(plan: Plan, _storage: Storage) -> list[bytes]:
-    return repo_files(["expectations/*.json"]) + _own_suites(plan) + _templates(plan)
+def _suites(plan: Plan, _storage: Storage) -> list[bytes]:
+    return repo_files(["expectations/*.json"]) + _own_suites(plan)
+
+
+def _template_files(plan: Plan, _storage: Storage) -> list[bytes]:
+    return _templates(plan)
 
 
 def _shown(path: Path) -> str:
@@ -198,7 +202,8 @@ def plan_cache_key(_context: object, parameters: dict[str, Any]) -> str:
     return fingerprint(["plan", code_version(), path.read_bytes(), str(parameters["fiscal_year"])])
 
 
-configuration_cache_key = content_key("configuration", _suites_and_templates)
+rules_cache_key = content_key("rules", _suites)
+templates_cache_key = content_key("templates", _template_files)
 call_cache_key = content_key("call", _previous_year)
 check_cache_key = content_key("check", _checks)
 consolidate_cache_key = content_key("consolidate", _staged)

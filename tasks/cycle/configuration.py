@@ -38,13 +38,20 @@ def configuration_problems(config: str, fiscal_year: int | None = None) -> list[
     return suite_problems(plan) + template_problems(plan)
 
 
-def check_configuration(plan: Plan) -> None:
-    """Raise ConfigError listing every problem of the plan's suites and templates."""
-    problems = suite_problems(plan) + template_problems(plan)
+def check_rules(plan: Plan) -> None:
+    """Raise ConfigError listing every problem of the plan's suites (before intake)."""
+    _raise_if(suite_problems(plan))
+
+
+def check_templates(plan: Plan) -> None:
+    """Raise ConfigError listing every problem of the plan's templates (before rendering)."""
+    _raise_if(template_problems(plan))
+
+
+def _raise_if(problems: list[str]) -> None:
     if problems:
-        raise ConfigError(
-            "設定に誤りがあります（shiryo check で確認できます）:\n" + "\n".join(problems)
-        )
+        lines = "\n".join(problems)
+        raise ConfigError(f"設定に誤りがあります（shiryo check で確認できます）:\n{lines}")
 
 
 def suite_problems(plan: Plan) -> list[str]:

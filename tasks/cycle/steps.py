@@ -23,7 +23,7 @@ from tasks.check.submissions import (
     validate_batch,
 )
 from tasks.check.validate import Finding
-from tasks.cycle.configuration import check_configuration
+from tasks.cycle.configuration import check_rules, check_templates
 from tasks.cycle.demo import fill_workbook, load_demo, seed_history
 from tasks.dataset.merge import consolidate, plan_changes, stage_accepted
 from tasks.dataset.store import (
@@ -84,9 +84,14 @@ def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
     return plan_for_year(load_plan(config), fiscal_year)
 
 
-def check_plan_configuration(plan: Plan, storage: Storage) -> None:
-    """Stop before intake when the plan, its suites and its templates do not fit together."""
-    check_configuration(plan)
+def check_plan_rules(plan: Plan, storage: Storage) -> None:
+    """Stop before intake when the plan's suites do not fit the plan (no file is taken)."""
+    check_rules(plan)
+
+
+def check_plan_templates(plan: Plan, storage: Storage) -> None:
+    """Stop before rendering when the plan's templates do not fit the report."""
+    check_templates(plan)
 
 
 def write_call_workbooks(plan: Plan, storage: Storage) -> list[str]:

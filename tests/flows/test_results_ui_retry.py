@@ -86,11 +86,8 @@ def test_retry_in_the_ui_skips_the_finished_steps(tmp_path: Path) -> None:
         failed = wait_for_final_state(server, run_id)
         assert failed.state.is_failed(), failed.state
         first = task_states(server, run_id, dt.datetime.min.replace(tzinfo=dt.UTC))
-        assert first == {
-            "load-plan": "Completed",
-            "look-for-outputs": "Completed",
-            "render-shiryo": "Failed",
-        }, first
+        # The template is checked before anything is rendered: the run stops there.
+        assert first == {"load-plan": "Completed", "check-templates": "Failed"}, first
         assert not list(workspace.glob("reports/*/*.docx"))
 
         repair_template(template)
@@ -110,9 +107,11 @@ def test_retry_in_the_ui_skips_the_finished_steps(tmp_path: Path) -> None:
     print(f"screenshots: {sorted(p.name for p in tmp_path.glob('*.png'))} in {tmp_path}")
     assert retried.state.is_completed(), retried.state
     assert retried.run_count == 2
-    # The plan comes from the cache; the look for deleted 資料 and the render run again.
+    # The plan comes from the cache; the repaired template's check, the look for deleted 資料
+    # and the render run.
     assert again == {
         "load-plan": "Cached",
+        "check-templates": "Completed",
         "look-for-outputs": "Completed",
         "render-shiryo": "Completed",
     }, again
