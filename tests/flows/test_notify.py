@@ -135,7 +135,9 @@ def test_a_failed_step_notifies_the_coordinator(service: Service) -> None:
     message = service.inbox.wait_for(str(run_id))
     print("\nnotification:", json.dumps(message, ensure_ascii=False, indent=1))
     assert message["path"] == "/shiryo-hook"
-    assert message["subject"] == f"【shiryo】{failed.name} のステップ check-templates が失敗しました"
+    assert (
+        message["subject"] == f"【shiryo】{failed.name} のステップ check-templates が失敗しました"
+    )
     assert "失敗したステップ: check-templates\n" in message["body"]
     assert f"画面: {service.server.url}/runs/flow-run/{run_id}" in message["body"]
     assert "Package not found" in message["body"]  # the reason the step gave
