@@ -140,7 +140,7 @@ def test_a_failed_step_notifies_the_coordinator(service: Service) -> None:
     )
     assert "失敗したステップ: check-templates\n" in message["body"]
     assert f"画面: {service.server.url}/runs/flow-run/{run_id}" in message["body"]
-    assert "Package not found" in message["body"]  # the reason the step gave
+    assert "Word のテンプレートを読めません" in message["body"]  # the reason the step gave
     assert message["text"] == f"{message['subject']}\n\n{message['body']}"
 
 
