@@ -26,6 +26,12 @@ Workspace = Annotated[
 Config = Annotated[str, typer.Option("--config", "-c", help="プリセット名または plan.yaml")]
 Year = Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")]
 Pdf = Annotated[bool, typer.Option("--pdf", help="LibreOffice があれば資料の PDF も作ります")]
+NewWorkspace = Annotated[
+    bool,
+    typer.Option(
+        "--new-workspace", help="作業フォルダがまだなければ、新しく作ります（綴りの誤りに注意）"
+    ),
+]
 DEFAULT_PRESET = "niigata-minami"
 
 
@@ -38,8 +44,9 @@ def demo(
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.demo import demo_cycle
 
-    location = _location(workspace)
-    _report(location, _guarded(lambda: _in_foreground(lambda: demo_cycle(preset, location, pdf))))
+    location = _workspace(workspace, preset, create=True)
+    outputs = _guarded(lambda: _in_foreground(lambda: demo_cycle(preset, location, pdf)))
+    _report(location, preset, None, outputs)
 
 
 @app.command()
@@ -48,23 +55,24 @@ def run(
     workspace: Workspace = "workspace",
     config: Config = DEFAULT_PRESET,
     pdf: Pdf = False,
+    new_workspace: NewWorkspace = False,
 ) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
     from tasks.cycle.noop import current_outputs
 
-    location = _location(workspace)
+    location = _workspace(workspace, config, create=new_workspace, year=year)
     current = _guarded(lambda: current_outputs(config, year, location, pdf))
     if current is not None:
         typer.echo(
             "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
             err=True,
         )
-        _report(location, current)
+        _report(location, config, year, current)
         return
     from flows.annual_cycle import annual_cycle
 
     outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
-    _report(location, outputs)
+    _report(location, config, year, outputs)
 
 
 @app.command()
@@ -75,7 +83,7 @@ def template(
     from flows.annual_cycle import call_for_submissions
     from tasks.workspace.storage import open_storage
 
-    location = _location(workspace)
+    location = _workspace(workspace, config, create=True)
     keys = _guarded(lambda: call_for_submissions(year, config, location))
     storage = open_storage(location)
     for key in keys:
@@ -92,9 +100,11 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
+    location = _workspace(workspace, config, year=year)
+
     def table() -> str:
         plan = plan_for_year(load_plan(config), year)
-        ledger = load_ledger(open_storage(_location(workspace)), year)
+        ledger = load_ledger(open_storage(location), year)
         return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
 
     typer.echo(_guarded(table))
@@ -111,9 +121,11 @@ def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAUL
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
+    location = _workspace(workspace, config, year=year)
+
     def build() -> str:
         plan = plan_for_year(load_plan(config), year)
-        index = build_data_docs(plan, open_storage(_location(workspace)))
+        index = build_data_docs(plan, open_storage(location))
         return index or f"{year}年度に確認済みのファイルがありません。"
 
     typer.echo(_guarded(build))
@@ -128,12 +140,14 @@ def serve(
         Path | None,
         typer.Option(help="失敗の通知の設定（省略時は config/notifications.yaml）"),
     ] = None,
+    new_workspace: NewWorkspace = False,
 ) -> None:
     """年間の自動実行（調査票の配布・収集・資料の作成）を登録し、予定どおり実行します。
 
     PREFECT_API_URL が未設定なら、この機械で Prefect サーバー（画面: http://127.0.0.1:PORT）
     も起動します。失敗したときの通知も登録します（--notify の設定）。止めるときは Ctrl+C。
     """
+    location = _workspace(workspace, config, create=new_workspace)
     server = None
     if environment().prefect_api_url is None:
         ui = f"http://127.0.0.1:{port}"
@@ -160,7 +174,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop also stops the server
     try:
-        overrides = {"workspace": _location(workspace), "config": config}
+        overrides = {"workspace": location, "config": config}
         _guarded(lambda: serve_cycle(overrides, notify))
     finally:
         if server is not None:
@@ -194,16 +208,19 @@ def import_history(
     file: Annotated[Path, typer.Option("--file", "-f", help="過去の一覧（.xlsx）")],
     workspace: Workspace = "workspace",
     config: Config = DEFAULT_PRESET,
+    new_workspace: NewWorkspace = False,
 ) -> None:
     """過去の年度の一覧（Excel）を取り込み、その年度の実績・評価として保存します。"""
     from tasks.dataset.history import import_history_workbook, write_imported_year
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
+    location = _workspace(workspace, config, create=new_workspace)
+
     def run_import() -> str:
         plan = plan_for_year(load_plan(config), year)
         imported = import_history_workbook(plan, file.read_bytes(), year)
-        key = write_imported_year(open_storage(_location(workspace)), imported, year)
+        key = write_imported_year(open_storage(location), imported, year)
         for name in imported.unmatched:
             typer.echo(f"計画にない事業名のため取り込まなかった行: {name}", err=True)
         return f"{len(imported.consolidated)} 行を取り込みました: {key}"
@@ -260,15 +277,49 @@ def _location(workspace: str) -> str:
     return workspace if workspace.startswith("s3://") else str(Path(workspace).resolve())
 
 
-def _report(location: str, outputs: list[str]) -> None:
+def _workspace(
+    workspace: str, config: str, *, create: bool = False, year: int | None = None
+) -> str:
+    """Return the workspace's location; stop unless the plan loads and the location holds a
+    workspace (and the year).
+
+    The plan is checked first: a coordinator checks an edited plan.yaml with any command.
+    With ``create``, a location that holds no workspace becomes one; the year is then not
+    asked for (a new workspace has none yet).
+    """
+    from tasks.plan.load import load_plan
+    from tasks.workspace.presence import mark_workspace, require_workspace, require_year
+    from tasks.workspace.storage import open_storage
+
+    location = _location(workspace)
+
+    def check() -> None:
+        load_plan(config)
+        storage = open_storage(location)
+        if create and mark_workspace(storage):
+            return
+        require_workspace(storage)
+        if year is not None:
+            require_year(storage, year)
+
+    _guarded(check)
+    return location
+
+
+def _report(location: str, config: str, year: int | None, outputs: list[str]) -> None:
+    """Print where the 資料 are, and the year's current 差戻し票 to send."""
+    from tasks.cycle.summary import current_feedback
+    from tasks.intake.ledger import load_ledger
+    from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
     storage = open_storage(location)
     typer.echo("\n資料:")
     for key in outputs:
         typer.echo(f"  {storage.describe(key)}")
-    feedback = [o.key for o in storage.list("feedback") if o.key.endswith(".xlsx")]
+    plan = plan_for_year(load_plan(config), year)
+    feedback = current_feedback(plan, load_ledger(storage, plan.fiscal_year.current), storage)
     if feedback:
-        typer.echo("差戻し票・確認結果:")
-        for key in feedback:
-            typer.echo(f"  {storage.describe(key)}")
+        typer.echo(f"部署に返す差戻し票（{plan.fiscal_year.current}年度、各部署の最新の提出）:")
+        for item in feedback:
+            typer.echo(f"  {item.department}（{item.status}）: {storage.describe(item.key)}")
