@@ -8,23 +8,32 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
+from flows.foreground import in_foreground
+from flows.summary import print_outputs
+from flows.terminal import JapaneseGroup, guarded, parse_year
 from tasks.settings import environment, quiet_environment
 
 quiet_environment()  # before Prefect or GX is imported: they read these at import
 
-app = typer.Typer(help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True)
+app = typer.Typer(
+    cls=JapaneseGroup, help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True
+)
 
 Workspace = Annotated[
     str, typer.Option("--workspace", "-w", help="作業フォルダ、または s3://バケット/接頭辞")
 ]
 Config = Annotated[str, typer.Option("--config", "-c", help="プリセット名または plan.yaml")]
-Year = Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")]
+Year = Annotated[
+    int,
+    typer.Option(
+        "--year", "-y", parser=parse_year, help="年度（2021、R3、令和3年度、H30 のどれでも）"
+    ),
+]
 Pdf = Annotated[bool, typer.Option("--pdf", help="LibreOffice があれば資料の PDF も作ります")]
 NewWorkspace = Annotated[
     bool,
@@ -45,8 +54,8 @@ def demo(
     from flows.demo import demo_cycle
 
     location = _workspace(workspace, preset, create=True)
-    outputs = _guarded(lambda: _in_foreground(lambda: demo_cycle(preset, location, pdf)))
-    _report(location, preset, None, outputs)
+    outputs = guarded(lambda: in_foreground(lambda: demo_cycle(preset, location, pdf)))
+    print_outputs(location, preset, None, outputs)
 
 
 @app.command()
@@ -61,18 +70,19 @@ def run(
     from tasks.cycle.noop import current_outputs
 
     location = _workspace(workspace, config, create=new_workspace, year=year)
-    current = _guarded(lambda: current_outputs(config, year, location, pdf))
+    guarded(lambda: _lock_free(location, year))
+    current = guarded(lambda: current_outputs(config, year, location, pdf))
     if current is not None:
         typer.echo(
             "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
             err=True,
         )
-        _report(location, config, year, current)
+        print_outputs(location, config, year, current)
         return
     from flows.annual_cycle import annual_cycle
 
-    outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
-    _report(location, config, year, outputs)
+    outputs = guarded(lambda: in_foreground(lambda: annual_cycle(year, config, location, pdf)))
+    print_outputs(location, config, year, outputs)
 
 
 @app.command()
@@ -84,7 +94,7 @@ def template(
     from tasks.workspace.storage import open_storage
 
     location = _workspace(workspace, config, create=True)
-    keys = _guarded(lambda: call_for_submissions(year, config, location))
+    keys = guarded(lambda: call_for_submissions(year, config, location))
     storage = open_storage(location)
     for key in keys:
         typer.echo(storage.describe(key))
@@ -107,7 +117,7 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
         ledger = load_ledger(open_storage(location), year)
         return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
 
-    typer.echo(_guarded(table))
+    typer.echo(guarded(table))
 
 
 @app.command()
@@ -128,7 +138,7 @@ def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAUL
         index = build_data_docs(plan, open_storage(location))
         return index or f"{year}年度に確認済みのファイルがありません。"
 
-    typer.echo(_guarded(build))
+    typer.echo(guarded(build))
 
 
 @app.command()
@@ -175,7 +185,7 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop also stops the server
     try:
         overrides = {"workspace": location, "config": config}
-        _guarded(lambda: serve_cycle(overrides, notify))
+        guarded(lambda: serve_cycle(overrides, notify))
     finally:
         if server is not None:
             server.terminate()
@@ -225,7 +235,7 @@ def import_history(
             typer.echo(f"計画にない事業名のため取り込まなかった行: {name}", err=True)
         return f"{len(imported.consolidated)} 行を取り込みました: {key}"
 
-    typer.echo(_guarded(run_import))
+    typer.echo(guarded(run_import))
 
 
 @app.command()
@@ -238,39 +248,12 @@ def presets() -> None:
         typer.echo(f"{name}\t{plan.municipality}\t{plan.report.title}")
 
 
-T = TypeVar("T")
+def _lock_free(location: str, year: int) -> None:
+    """Stop at once when another run collects the year (it would wait, then fail)."""
+    from tasks.workspace.lock import ensure_lock_free
+    from tasks.workspace.storage import open_storage
 
-
-def _in_foreground(action: Callable[[], T]) -> T:
-    """Run flows in this process: on the server of ``PREFECT_API_URL`` if set, else a temporary one.
-
-    No flow-run heartbeats: this command's own process shows whether the run lives, and each
-    flow run's heartbeat thread would make its end wait up to a second.
-    """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    api = environment().prefect_api_url
-    if api:
-        typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
-    else:
-        typer.echo(
-            "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
-            " shiryo serve、または PREFECT_API_URL を設定）。",
-            err=True,
-        )
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return action()
-
-
-def _guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; a ShiryoError ends the command with its message, not a traceback."""
-    from tasks.errors import ShiryoError
-
-    try:
-        return action()
-    except ShiryoError as err:
-        typer.echo(f"エラー: {err}", err=True)
-        raise typer.Exit(2) from err
+    ensure_lock_free(open_storage(location), year)
 
 
 def _location(workspace: str) -> str:
@@ -302,24 +285,5 @@ def _workspace(
         if year is not None:
             require_year(storage, year)
 
-    _guarded(check)
+    guarded(check)
     return location
-
-
-def _report(location: str, config: str, year: int | None, outputs: list[str]) -> None:
-    """Print where the 資料 are, and the year's current 差戻し票 to send."""
-    from tasks.cycle.summary import current_feedback
-    from tasks.intake.ledger import load_ledger
-    from tasks.plan.load import load_plan, plan_for_year
-    from tasks.workspace.storage import open_storage
-
-    storage = open_storage(location)
-    typer.echo("\n資料:")
-    for key in outputs:
-        typer.echo(f"  {storage.describe(key)}")
-    plan = plan_for_year(load_plan(config), year)
-    feedback = current_feedback(plan, load_ledger(storage, plan.fiscal_year.current), storage)
-    if feedback:
-        typer.echo(f"部署に返す差戻し票（{plan.fiscal_year.current}年度、各部署の最新の提出）:")
-        for item in feedback:
-            typer.echo(f"  {item.department}（{item.status}）: {storage.describe(item.key)}")
