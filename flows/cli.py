@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from flows.foreground import in_foreground
-from flows.summary import print_outputs
+from flows.summary import ledger_before, print_summary
 from flows.terminal import JapaneseGroup, guarded, parse_year
 from tasks.settings import environment, quiet_environment
 
@@ -54,8 +54,9 @@ def demo(
     from flows.demo import demo_cycle
 
     location = _workspace(workspace, preset, create=True)
+    before = guarded(lambda: ledger_before(location, preset, None))
     outputs = guarded(lambda: in_foreground(lambda: demo_cycle(preset, location, pdf)))
-    print_outputs(location, preset, None, outputs)
+    print_summary(location, preset, None, outputs, before)
 
 
 @app.command()
@@ -71,18 +72,19 @@ def run(
 
     location = _workspace(workspace, config, create=new_workspace, year=year)
     guarded(lambda: _lock_free(location, year))
+    before = guarded(lambda: ledger_before(location, config, year))
     current = guarded(lambda: current_outputs(config, year, location, pdf))
     if current is not None:
         typer.echo(
             "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
             err=True,
         )
-        print_outputs(location, config, year, current)
+        print_summary(location, config, year, current, before)
         return
     from flows.annual_cycle import annual_cycle
 
     outputs = guarded(lambda: in_foreground(lambda: annual_cycle(year, config, location, pdf)))
-    print_outputs(location, config, year, outputs)
+    print_summary(location, config, year, outputs, before)
 
 
 @app.command()
