@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Annotated
 
@@ -159,59 +154,55 @@ def serve(
     PREFECT_API_URL が未設定なら、この機械で Prefect サーバー（画面: http://127.0.0.1:PORT）
     も起動します。失敗したときの通知も登録します（--notify の設定）。止めるときは Ctrl+C。
     """
+    from flows.servers import port_taken
+
     location = _workspace(workspace, config, create=new_workspace)
-    server = None
-    if environment().prefect_api_url is None:
-        ui = f"http://127.0.0.1:{port}"
-        # The UI's own pages call the API; without this they look for port 4200.
-        server_env = {**os.environ, "PREFECT_UI_URL": ui, "PREFECT_UI_API_URL": f"{ui}/api"}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=server_env,
+    own_server = environment().prefect_api_url is None
+    if own_server and port_taken(port):
+        typer.echo(
+            f"エラー: ポート {port} はすでに使われています（別の shiryo serve か Prefect サーバーが"
+            f"動いています）。動いている方をそのまま使うか、止めてから起動し直すか、--port で"
+            "別のポートを指定してください。",
+            err=True,
         )
-        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
-        _wait_for_server(f"http://127.0.0.1:{port}/api/health", server)
-        typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
+        raise typer.Exit(2)
+    _serve_until_stopped(port if own_server else None, location, config, notify)
+    typer.echo(
+        "自動実行を止めました。予定（スケジュール）は有効のままで、次に shiryo serve を"
+        "起動すると再開します。"
+    )
+
+
+def _serve_until_stopped(port: int | None, location: str, config: str, notify: Path | None) -> None:
+    """Serve the deployments until Ctrl+C, SIGTERM or SIGHUP; with ``port``, on a server of
+    this command's own (started out of the terminal's process group, stopped last)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows.serve import serve_cycle
+    from flows.servers import start_server, stop_server, stopped_like_ctrl_c, wait_until_healthy
 
-    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop also stops the server
-    try:
-        overrides = {"workspace": location, "config": config}
-        guarded(lambda: serve_cycle(overrides, notify))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _stop(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _wait_for_server(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            typer.echo("エラー: Prefect サーバーを起動できませんでした。", err=True)
-            raise typer.Exit(2)
+    with stopped_like_ctrl_c():
+        server = start_server(port, ui=True) if port is not None else None
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    server.terminate()
-    typer.echo("エラー: Prefect サーバーが時間内に起動しませんでした。", err=True)
-    raise typer.Exit(2)
+            if server is not None and port is not None:
+                if not wait_until_healthy(port, server, 120):
+                    typer.echo("エラー: Prefect サーバーを起動できませんでした。", err=True)
+                    raise typer.Exit(2)
+                # The served runs' own processes read the environment.
+                os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+                typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
+            overrides = {"workspace": location, "config": config}
+            with temporary_settings(updates={PREFECT_API_URL: environment().prefect_api_url}):
+                guarded(lambda: serve_cycle(overrides, notify))
+        except KeyboardInterrupt:
+            pass  # stopped before serving began (serving catches its own)
+        except SystemExit as stop:
+            # Prefect's runner exits this way on a SIGTERM that comes while it starts.
+            if stop.code not in (0, None):
+                raise
+        finally:
+            if server is not None:
+                stop_server(server)
 
 
 @app.command("import-history")

@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-import prefect
-
 STOP_SECONDS = 10.0
 """How long a server gets to stop before it is killed."""
 
@@ -53,6 +51,8 @@ def start_server(port: int, *, ui: bool) -> subprocess.Popen[bytes]:
     With ``ui``: ``prefect server start``, its UI and all its services (``shiryo serve``).
     Without: the API alone, as Prefect's own temporary server runs it (``shiryo run``).
     """
+    import prefect  # here: the settings Prefect reads at import may not be final yet
+
     url = f"http://127.0.0.1:{port}"
     if ui:
         # The UI's own pages call the API; without this they look for port 4200.
