@@ -1,9 +1,10 @@
 """What the coordinator sees in the Prefect UI after a collection run (artifacts).
 
-Keys carry the year and the municipality (``status-2021-<id>``, likewise ``files-``,
-``findings-``, ``data-docs-``): one server serving several municipalities keeps each one's
-latest tables apart. The id is :func:`municipality_id`; the contents are Japanese, as
-coordinators read them, and each description names the municipality.
+Keys carry the year, the municipality and the workspace (``status-2021-<id>-<ws>``, likewise
+``files-``, ``findings-``, ``data-docs-``): one server serving several municipalities, or a
+run on another (a mistyped, a demo) workspace, keeps each one's latest tables apart. The ids
+are :func:`municipality_id` and :func:`workspace_id`; the contents are Japanese, as
+coordinators read them, and each description names the municipality and the workspace.
 """
 
 from __future__ import annotations
@@ -32,15 +33,26 @@ def municipality_id(plan: Plan) -> str:
     return hashlib.sha256(plan.municipality.encode("utf-8")).hexdigest()[:8]
 
 
-def artifact_key(plan: Plan, kind: str, fiscal_year: int) -> str:
-    """Return the key of one of a collection's artifacts: ``<kind>-<fy>-<municipality id>``."""
-    return f"{kind}-{fiscal_year}-{municipality_id(plan)}"
+def workspace_id(workspace: str) -> str:
+    """Return a workspace's id in artifact keys: 8 hex digits of its location's hash.
+
+    The location is the folder's absolute path or the ``s3://bucket/prefix`` URL, as the
+    storage describes its root.
+    """
+    location = workspace if "://" in workspace else str(Path(workspace).resolve())
+    return hashlib.sha256(location.rstrip("/").encode("utf-8")).hexdigest()[:8]
+
+
+def artifact_key(plan: Plan, kind: str, fiscal_year: int, workspace: str) -> str:
+    """Return the key of a collection's artifact: ``<kind>-<fy>-<municipality>-<workspace>``."""
+    return f"{kind}-{fiscal_year}-{municipality_id(plan)}-{workspace_id(workspace)}"
 
 
 def publish_collection_artifacts(plan: Plan, storage: Storage, summary: CollectionSummary) -> None:
     """Show the run's per-file outcomes and every department's status as UI tables."""
     year = summary.fiscal_year
-    who = plan.municipality
+    workspace = storage.describe("")
+    who = f"{plan.municipality}（{workspace}）"
     rows = [
         {
             "部署": plan.department(f.department_id).name
@@ -55,12 +67,16 @@ def publish_collection_artifacts(plan: Plan, storage: Storage, summary: Collecti
         for f in summary.files
     ]
     create_table_artifact(
-        key=artifact_key(plan, "files", year),
+        key=artifact_key(plan, "files", year, workspace),
         table=rows,
         description=f"{who} {year}年度 今回の実行で確認した提出ファイル",
     )
     names = {f.sha256: f.original_name for f in summary.files}
-    lines = [f"# {who} {year}年度 確認結果（指摘事項）", ""]
+    lines = [
+        f"# {plan.municipality} {year}年度 確認結果（指摘事項）",
+        f"作業フォルダ: {markdown_text(workspace)}",
+        "",
+    ]
     for finding in summary.findings:
         where = "!".join(p for p in (finding.sheet, finding.cell) if p)
         label = "要修正" if finding.severity == "critical" else "注意"
@@ -73,20 +89,20 @@ def publish_collection_artifacts(plan: Plan, storage: Storage, summary: Collecti
     if summary.data_docs:
         lines += ["", f"GX Data Docs: {summary.data_docs}"]
     create_markdown_artifact(
-        key=artifact_key(plan, "findings", year),
+        key=artifact_key(plan, "findings", year, workspace),
         markdown="\n".join(lines),
         description=f"{who} {year}年度 部署ごとの指摘事項",
     )
     if summary.data_docs:
         link = summary.data_docs
         create_link_artifact(
-            key=artifact_key(plan, "data-docs", year),
+            key=artifact_key(plan, "data-docs", year, workspace),
             link=link if "://" in link else Path(link).as_uri(),
             link_text="GX Data Docs（検証結果の詳細）",
         )
     ledger = load_ledger(storage, year)
     create_table_artifact(
-        key=artifact_key(plan, "status", year),
+        key=artifact_key(plan, "status", year, workspace),
         table=build_status_rows(plan, ledger, dt.date.today()),
         description=f"{who} {year}年度 部署ごとの提出状況（shiryo status と同じ表）",
     )

@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
+from flows.foreground import in_foreground
+from flows.summary import ledger_before, print_summary
+from flows.terminal import JapaneseGroup, guarded, parse_year
 from tasks.settings import environment, quiet_environment
 
 quiet_environment()  # before Prefect or GX is imported: they read these at import
 
-app = typer.Typer(help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True)
+app = typer.Typer(
+    cls=JapaneseGroup, help="地域福祉計画の進捗資料を作る (shiryo)", no_args_is_help=True
+)
 
 Workspace = Annotated[
     str, typer.Option("--workspace", "-w", help="作業フォルダ、または s3://バケット/接頭辞")
 ]
 Config = Annotated[str, typer.Option("--config", "-c", help="プリセット名または plan.yaml")]
-Year = Annotated[int, typer.Option("--year", "-y", help="年度（西暦）")]
+Year = Annotated[
+    int,
+    typer.Option(
+        "--year", "-y", parser=parse_year, help="年度（2021、R3、令和3年度、H30 のどれでも）"
+    ),
+]
 Pdf = Annotated[bool, typer.Option("--pdf", help="LibreOffice があれば資料の PDF も作ります")]
+NewWorkspace = Annotated[
+    bool,
+    typer.Option(
+        "--new-workspace", help="作業フォルダがまだなければ、新しく作ります（綴りの誤りに注意）"
+    ),
+]
 DEFAULT_PRESET = "niigata-minami"
 
 
@@ -38,8 +48,10 @@ def demo(
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.demo import demo_cycle
 
-    location = _location(workspace)
-    _report(location, _guarded(lambda: _in_foreground(lambda: demo_cycle(preset, location, pdf))))
+    location = _workspace(workspace, preset, create=True)
+    before = guarded(lambda: ledger_before(location, preset, None))
+    outputs = guarded(lambda: in_foreground(lambda: demo_cycle(preset, location, pdf)))
+    print_summary(location, preset, None, outputs, before)
 
 
 @app.command()
@@ -48,24 +60,27 @@ def run(
     workspace: Workspace = "workspace",
     config: Config = DEFAULT_PRESET,
     pdf: Pdf = False,
+    new_workspace: NewWorkspace = False,
 ) -> None:
     """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
     from tasks.cycle.noop import current_outputs
 
-    location = _location(workspace)
-    current = _guarded(lambda: current_outputs(config, year, location, pdf))
+    location = _workspace(workspace, config, create=new_workspace, year=year)
+    guarded(lambda: _lock_free(location, year))
+    before = guarded(lambda: ledger_before(location, config, year))
+    current = guarded(lambda: current_outputs(config, year, location, pdf))
     if current is not None:
         typer.echo(
             "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
             err=True,
         )
-        _report(location, current)
+        print_summary(location, config, year, current, before)
         return
     _check_before_intake(config, year)
     from flows.annual_cycle import annual_cycle
 
-    outputs = _guarded(lambda: _in_foreground(lambda: annual_cycle(year, config, location, pdf)))
-    _report(location, outputs)
+    outputs = guarded(lambda: in_foreground(lambda: annual_cycle(year, config, location, pdf)))
+    print_summary(location, config, year, outputs, before)
 
 
 @app.command()
@@ -76,8 +91,8 @@ def template(
     from flows.annual_cycle import call_for_submissions
     from tasks.workspace.storage import open_storage
 
-    location = _location(workspace)
-    keys = _guarded(lambda: call_for_submissions(year, config, location))
+    location = _workspace(workspace, config, create=True)
+    keys = guarded(lambda: call_for_submissions(year, config, location))
     storage = open_storage(location)
     for key in keys:
         typer.echo(storage.describe(key))
@@ -93,12 +108,14 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
+    location = _workspace(workspace, config, year=year)
+
     def table() -> str:
         plan = plan_for_year(load_plan(config), year)
-        ledger = load_ledger(open_storage(_location(workspace)), year)
+        ledger = load_ledger(open_storage(location), year)
         return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
 
-    typer.echo(_guarded(table))
+    typer.echo(guarded(table))
 
 
 @app.command()
@@ -112,12 +129,14 @@ def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAUL
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
+    location = _workspace(workspace, config, year=year)
+
     def build() -> str:
         plan = plan_for_year(load_plan(config), year)
-        index = build_data_docs(plan, open_storage(_location(workspace)))
+        index = build_data_docs(plan, open_storage(location))
         return index or f"{year}年度に確認済みのファイルがありません。"
 
-    typer.echo(_guarded(build))
+    typer.echo(guarded(build))
 
 
 @app.command()
@@ -129,64 +148,62 @@ def serve(
         Path | None,
         typer.Option(help="失敗の通知の設定（省略時は config/notifications.yaml）"),
     ] = None,
+    new_workspace: NewWorkspace = False,
 ) -> None:
     """年間の自動実行（調査票の配布・収集・資料の作成）を登録し、予定どおり実行します。
 
     PREFECT_API_URL が未設定なら、この機械で Prefect サーバー（画面: http://127.0.0.1:PORT）
     も起動します。失敗したときの通知も登録します（--notify の設定）。止めるときは Ctrl+C。
     """
-    server = None
-    if environment().prefect_api_url is None:
-        ui = f"http://127.0.0.1:{port}"
-        # The UI's own pages call the API; without this they look for port 4200.
-        server_env = {**os.environ, "PREFECT_UI_URL": ui, "PREFECT_UI_API_URL": f"{ui}/api"}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=server_env,
+    from flows.servers import port_taken
+
+    location = _workspace(workspace, config, create=new_workspace)
+    own_server = environment().prefect_api_url is None
+    if own_server and port_taken(port):
+        typer.echo(
+            f"エラー: ポート {port} はすでに使われています（別の shiryo serve か Prefect サーバーが"
+            f"動いています）。動いている方をそのまま使うか、止めてから起動し直すか、--port で"
+            "別のポートを指定してください。",
+            err=True,
         )
-        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
-        _wait_for_server(f"http://127.0.0.1:{port}/api/health", server)
-        typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
+        raise typer.Exit(2)
+    _serve_until_stopped(port if own_server else None, location, config, notify)
+    typer.echo(
+        "自動実行を止めました。予定（スケジュール）は有効のままで、次に shiryo serve を"
+        "起動すると再開します。"
+    )
+
+
+def _serve_until_stopped(port: int | None, location: str, config: str, notify: Path | None) -> None:
+    """Serve the deployments until Ctrl+C, SIGTERM or SIGHUP; with ``port``, on a server of
+    this command's own (started out of the terminal's process group, stopped last)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows.serve import serve_cycle
+    from flows.servers import start_server, stop_server, stopped_like_ctrl_c, wait_until_healthy
 
-    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop also stops the server
-    try:
-        overrides = {"workspace": _location(workspace), "config": config}
-        _guarded(lambda: serve_cycle(overrides, notify))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _stop(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _wait_for_server(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            typer.echo("エラー: Prefect サーバーを起動できませんでした。", err=True)
-            raise typer.Exit(2)
+    with stopped_like_ctrl_c():
+        server = start_server(port, ui=True) if port is not None else None
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    server.terminate()
-    typer.echo("エラー: Prefect サーバーが時間内に起動しませんでした。", err=True)
-    raise typer.Exit(2)
+            if server is not None and port is not None:
+                if not wait_until_healthy(port, server, 120):
+                    typer.echo("エラー: Prefect サーバーを起動できませんでした。", err=True)
+                    raise typer.Exit(2)
+                # The served runs' own processes read the environment.
+                os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+                typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
+            overrides = {"workspace": location, "config": config}
+            with temporary_settings(updates={PREFECT_API_URL: environment().prefect_api_url}):
+                guarded(lambda: serve_cycle(overrides, notify))
+        except KeyboardInterrupt:
+            pass  # stopped before serving began (serving catches its own)
+        except SystemExit as stop:
+            # Prefect's runner exits this way on a SIGTERM that comes while it starts.
+            if stop.code not in (0, None):
+                raise
+        finally:
+            if server is not None:
+                stop_server(server)
 
 
 @app.command("import-history")
@@ -195,21 +212,24 @@ def import_history(
     file: Annotated[Path, typer.Option("--file", "-f", help="過去の一覧（.xlsx）")],
     workspace: Workspace = "workspace",
     config: Config = DEFAULT_PRESET,
+    new_workspace: NewWorkspace = False,
 ) -> None:
     """過去の年度の一覧（Excel）を取り込み、その年度の実績・評価として保存します。"""
     from tasks.dataset.history import import_history_workbook, write_imported_year
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
+    location = _workspace(workspace, config, create=new_workspace)
+
     def run_import() -> str:
         plan = plan_for_year(load_plan(config), year)
         imported = import_history_workbook(plan, file.read_bytes(), year)
-        key = write_imported_year(open_storage(_location(workspace)), imported, year)
+        key = write_imported_year(open_storage(location), imported, year)
         for name in imported.unmatched:
             typer.echo(f"計画にない事業名のため取り込まなかった行: {name}", err=True)
         return f"{len(imported.consolidated)} 行を取り込みました: {key}"
 
-    typer.echo(_guarded(run_import))
+    typer.echo(guarded(run_import))
 
 
 @app.command()
@@ -220,7 +240,7 @@ def check(
     """設定（plan.yaml・確認ルール・テンプレート）を互いに照らして確認します。"""
     from tasks.cycle.configuration import configuration_problems
 
-    problems = _guarded(lambda: configuration_problems(config, year))
+    problems = guarded(lambda: configuration_problems(config, year))
     for line in problems:
         typer.echo(line, err=True)
     if problems:
@@ -250,7 +270,7 @@ def new(
         target.write_bytes(source.read_bytes())
         return target
 
-    target = _guarded(create)
+    target = guarded(create)
     typer.echo(
         f"{target} を作りました。自治体の計画に書き換え、"
         f"shiryo check -c {folder} で確認してください。"
@@ -267,46 +287,19 @@ def presets() -> None:
         typer.echo(f"{name}\t{plan.municipality}\t{plan.report.title}")
 
 
-T = TypeVar("T")
+def _lock_free(location: str, year: int) -> None:
+    """Stop at once when another run collects the year (it would wait, then fail)."""
+    from tasks.workspace.lock import ensure_lock_free
+    from tasks.workspace.storage import open_storage
 
-
-def _in_foreground(action: Callable[[], T]) -> T:
-    """Run flows in this process: on the server of ``PREFECT_API_URL`` if set, else a temporary one.
-
-    No flow-run heartbeats: this command's own process shows whether the run lives, and each
-    flow run's heartbeat thread would make its end wait up to a second.
-    """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    api = environment().prefect_api_url
-    if api:
-        typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
-    else:
-        typer.echo(
-            "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
-            " shiryo serve、または PREFECT_API_URL を設定）。",
-            err=True,
-        )
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return action()
-
-
-def _guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; a ShiryoError ends the command with its message, not a traceback."""
-    from tasks.errors import ShiryoError
-
-    try:
-        return action()
-    except ShiryoError as err:
-        typer.echo(f"エラー: {err}", err=True)
-        raise typer.Exit(2) from err
+    ensure_lock_free(open_storage(location), year)
 
 
 def _check_before_intake(config: str, year: int | None) -> None:
     """Stop before any file is taken when the configuration does not fit together."""
     from tasks.cycle.configuration import configuration_problems
 
-    problems = _guarded(lambda: configuration_problems(config, year))
+    problems = guarded(lambda: configuration_problems(config, year))
     if problems:
         for line in problems:
             typer.echo(f"エラー: {line}", err=True)
@@ -320,15 +313,30 @@ def _location(workspace: str) -> str:
     return workspace if workspace.startswith("s3://") else str(Path(workspace).resolve())
 
 
-def _report(location: str, outputs: list[str]) -> None:
+def _workspace(
+    workspace: str, config: str, *, create: bool = False, year: int | None = None
+) -> str:
+    """Return the workspace's location; stop unless the plan loads and the location holds a
+    workspace (and the year).
+
+    The plan is checked first: a coordinator checks an edited plan.yaml with any command.
+    With ``create``, a location that holds no workspace becomes one; the year is then not
+    asked for (a new workspace has none yet).
+    """
+    from tasks.plan.load import load_plan
+    from tasks.workspace.presence import mark_workspace, require_workspace, require_year
     from tasks.workspace.storage import open_storage
 
-    storage = open_storage(location)
-    typer.echo("\n資料:")
-    for key in outputs:
-        typer.echo(f"  {storage.describe(key)}")
-    feedback = [o.key for o in storage.list("feedback") if o.key.endswith(".xlsx")]
-    if feedback:
-        typer.echo("差戻し票・確認結果:")
-        for key in feedback:
-            typer.echo(f"  {storage.describe(key)}")
+    location = _location(workspace)
+
+    def check() -> None:
+        load_plan(config)
+        storage = open_storage(location)
+        if create and mark_workspace(storage):
+            return
+        require_workspace(storage)
+        if year is not None:
+            require_year(storage, year)
+
+    guarded(check)
+    return location

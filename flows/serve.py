@@ -53,6 +53,11 @@ def configure_notifications(notifications: Path | None = None) -> int:
 
 
 def serve_cycle(overrides: dict[str, Any] | None = None, notifications: Path | None = None) -> None:
-    """Register the deployments and the failure notifications, run on schedule until stopped."""
+    """Register the deployments and the failure notifications, run on schedule until stopped.
+
+    The schedules stay active when serving stops (Prefect pauses them by default): a service
+    restarted, or a second ``shiryo serve`` stopped, must never leave the year's collection
+    and publication paused without anyone noticing. Registering resumes any a past stop paused.
+    """
     configure_notifications(notifications)
-    serve(*build_deployments(overrides))
+    serve(*build_deployments(overrides), pause_on_shutdown=False)

@@ -25,7 +25,7 @@ from tasks.cycle.caching import (
     rules_cache_key,
     templates_cache_key,
 )
-from tasks.errors import ConfigError, StorageError
+from tasks.errors import ConfigError, CredentialsError, StorageError
 from tasks.plan.load import load_plan
 
 CACHED: dict[str, Any] = {"persist_result": True, "cache_expiration": dt.timedelta(days=400)}
@@ -55,6 +55,8 @@ def _is_storage_fault(task: object, task_run: object, state: State[object]) -> b
     """Retry only what may pass by itself: a storage fault, not a bad file or template."""
     try:
         state.result()
+    except CredentialsError:
+        return False  # missing credentials do not come back by waiting
     except StorageError:
         return True
     except Exception:

@@ -5,6 +5,8 @@ The hierarchy::
     ShiryoError
     ├── ConfigError        a plan or preset file is missing or malformed
     ├── StorageError       the workspace storage cannot be read or written
+    │   └── CredentialsError  no credentials for it (S3: no access key found)
+    ├── WorkspaceError     the workspace or the year asked for does not exist
     ├── LockError          the year's collection lock cannot be held
     │   ├── LockBusyError  another collection run holds it
     │   └── LockLostError  another run took it over while this one ran
@@ -34,6 +36,22 @@ class StorageError(ShiryoError):
     """The workspace storage (a folder or an S3 bucket) failed to read, list or write.
 
     Transient cases are retried by the Prefect task wrappers before this reaches a flow.
+    """
+
+
+class CredentialsError(StorageError):
+    """No credentials for the storage were found (S3: no access key in the environment, no
+    profile, no instance role). Not a fault that passes by itself: never retried.
+    """
+
+
+class WorkspaceError(ShiryoError):
+    """The location given as the workspace holds no shiryo workspace, or no trace of the year.
+
+    Raised by the coordinator's commands before anything is written, so that a mistyped
+    ``-w`` or ``--year`` never becomes a new empty workspace or year (and a 資料 with every
+    department 未提出). Only ``shiryo template``, ``shiryo demo`` and ``--new-workspace``
+    create a workspace (``tasks.workspace.presence``).
     """
 
 

@@ -22,7 +22,10 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
         entries = [e for e in ledger.entries if e.department_id == department.id]
         latest = _latest(entries)
         accepted = [e for e in entries if e.status == "accepted"]
-        if accepted and latest is not None and latest.status == "rejected":
+        if latest is not None and latest.status == "pending":
+            # Not yet checked: what the department sent last decides nothing yet.
+            state = "確認待ち（前に受理したファイルあり）" if accepted else "確認待ち"
+        elif accepted and latest is not None and latest.status == "rejected":
             state = "受理（その後の再提出は差戻し）"
         elif accepted:
             state = "受理"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +12,9 @@ from pathlib import Path
 
 from tasks.errors import StorageError
 from tasks.workspace.storage import HOST, StoredObject, process_alive, safe_key
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+"""Windows opens files in text mode unless told; elsewhere the flag does not exist."""
 
 _FOREIGN_TEMP_AGE = 24 * 3600
 """A temporary file of another machine's writer is litter once this old (seconds)."""
@@ -162,7 +164,11 @@ class FolderStorage:
             Path(tmp_name).unlink(missing_ok=True)  # gone already once renamed
 
     def _write_temp(self, target: Path, data: bytes) -> str:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(), suffix=".part")
+        # Not mkstemp: its files are 0600 whatever the umask, and a rename keeps the mode, so
+        # no colleague could read a 資料. Created as 0666 less the umask, as any program's.
+        # O_EXCL: a name already there (a link planted beside the target) is never written.
+        tmp_name = str(target.parent / f"{_temp_prefix()}{uuid.uuid4().hex}.part")
+        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

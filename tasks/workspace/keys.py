@@ -2,6 +2,7 @@
 
 The layout, the same on every backend (``tasks.workspace.storage``)::
 
+    shiryo-workspace.json                says "this is a shiryo workspace" (who made it, when)
     outgoing/<fy>/<department>/<file>    submission workbooks sent to departments (調査票)
     intake/<fy>/<department>/<file>      where departments drop their filled workbooks
     archive/<fy>/<sha256>.xlsx           original bytes of every file taken, never rewritten
@@ -21,6 +22,9 @@ has nothing to do imports only this much.
 from __future__ import annotations
 
 from tasks.plan.model import Plan
+
+WORKSPACE_MARKER = "shiryo-workspace.json"
+"""Written when a workspace is created on purpose (``tasks.workspace.presence``)."""
 
 RESULTS_PREFIX = "_prefect/results"
 """Where the steps' persisted Prefect results are kept in the workspace, by cache key."""
@@ -85,9 +89,14 @@ def ledger_key(fiscal_year: int) -> str:
     return f"ledger/{fiscal_year}.json"
 
 
+def feedback_prefix(fiscal_year: int) -> str:
+    """Return the folder of the year's feedback workbooks."""
+    return f"feedback/{fiscal_year}"
+
+
 def feedback_key(fiscal_year: int, folder: str, stem: str, sha256: str) -> str:
     """Return where a file's feedback workbook goes (``stem`` already safe as a name)."""
-    return f"feedback/{fiscal_year}/{folder}/差戻し票_{stem}_{sha256[:8]}.xlsx"
+    return f"{feedback_prefix(fiscal_year)}/{folder}/差戻し票_{stem}_{sha256[:8]}.xlsx"
 
 
 def curated_prefix(fiscal_year: int) -> str:

@@ -145,14 +145,7 @@ def acquire_lock(
             if _abandoned(holder, now):
                 storage.replace_if(key, data, current[1])
             elif time.monotonic() >= deadline:
-                raise LockBusyError(
-                    f"{storage.describe(key)}: 別の取り込み処理"
-                    f"（{holder.describe_ja() if holder else '不明'}）が実行中のため、"
-                    "この実行は何も取り込まずに終了しました。"
-                    "その処理が終わってから再実行してください。"
-                    "その処理が止まっている場合、ロックは期限が過ぎると次の実行が自動で"
-                    "引き継ぎます。"
-                )
+                raise _busy(storage, key, holder)
         written = storage.read_versioned(key)
         if written is not None and written[0] == data:
             return CollectionLock(storage, key, lease, written[1], ttl_seconds)
@@ -160,6 +153,32 @@ def acquire_lock(
         if holder_now is not None and holder_now.token == token:
             continue  # ours, from an earlier attempt: taken as such on the next pass
         time.sleep(poll_seconds)
+
+
+def ensure_lock_free(storage: Storage, fiscal_year: int) -> None:
+    """Raise LockBusyError at once if a live run holds the year's lock (nothing is taken).
+
+    A look before starting a run, for the coordinator's command: the run itself would wait
+    for the holder, then fail. A lease that has expired or whose holder is gone is free.
+    """
+    key = lock_key(fiscal_year)
+    current = storage.read_versioned(key)
+    if current is None:
+        return
+    holder = _read_lease(current[0])
+    if not _abandoned(holder, time.time()):
+        raise _busy(storage, key, holder)
+
+
+def _busy(storage: Storage, key: str, holder: Lease | None) -> LockBusyError:
+    return LockBusyError(
+        f"{storage.describe(key)}: 別の取り込み処理"
+        f"（{holder.describe_ja() if holder else '不明'}）が実行中のため、"
+        "この実行は何も取り込まずに終了しました。"
+        "その処理が終わってから再実行してください。"
+        "その処理が止まっている場合、ロックは期限が過ぎると次の実行が自動で"
+        "引き継ぎます。"
+    )
 
 
 def _user() -> str:

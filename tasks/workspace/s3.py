@@ -9,9 +9,16 @@ from contextlib import closing, contextmanager
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
 
-from tasks.errors import StorageError
+from tasks.errors import CredentialsError, StorageError
 from tasks.workspace.storage import StoredObject, safe_key
 
 # Credentials, region and endpoint (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, for moto or MinIO)
@@ -76,6 +83,12 @@ def _s3_errors(action: str, url: str) -> Iterator[None]:
         raise StorageError(
             f"{what}: S3 が時間内に応答しません（再試行後も同じ）。"
             "ネットワークと S3 の状態を確かめ、復旧してから再実行してください。"
+        ) from err
+    except (NoCredentialsError, PartialCredentialsError) as err:
+        raise CredentialsError(
+            f"{what}: S3 の認証情報（アクセスキー）が見つかりません。環境変数 AWS_ACCESS_KEY_ID と"
+            " AWS_SECRET_ACCESS_KEY、または AWS_PROFILE（~/.aws/credentials のプロファイル）を"
+            "設定してから再実行してください。"
         ) from err
     except BotoCoreError as err:
         raise StorageError(

@@ -181,7 +181,7 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
 
     plan = load_plan(PRESET)
     kinds = ["status", "findings", "files", "data-docs"]
-    keys = [artifact_key(plan, kind, 2021) for kind in kinds]
+    keys = [artifact_key(plan, kind, 2021, str(demo_run)) for kind in kinds]
     assert all(key.startswith(f"{kind}-2021-") for key, kind in zip(keys, kinds, strict=True))
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(

@@ -314,7 +314,10 @@ def test_no_file_stops_the_others(prefect_server: None, minami: Plan, intake: In
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
     shown = {a.key: str(a.data) for a in artifacts}
-    keys = {kind: artifact_key(minami, kind, YEAR) for kind in ("files", "findings", "status")}
+    keys = {
+        kind: artifact_key(minami, kind, YEAR, intake.workspace)
+        for kind in ("files", "findings", "status")
+    }
     assert set(keys.values()) <= set(shown)
     files_table = json.loads(shown[keys["files"]])
     listed = {row["ファイル"] for row in files_table}

@@ -1,0 +1,65 @@
+"""Run the cycle's flows in the coordinator's own process (``shiryo run``, ``shiryo demo``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+
+from tasks.settings import environment
+
+T = TypeVar("T")
+
+
+def in_foreground(action: Callable[[], T]) -> T:
+    """Run flows in this process: on the server of ``PREFECT_API_URL`` if set, else a temporary one.
+
+    The temporary server is the command's own child out of the terminal's process group
+    (``flows.servers``): Ctrl+C stops the run, reported to a server still up, then the server.
+
+    No flow-run heartbeats: this command's own process shows whether the run lives, and each
+    flow run's heartbeat thread would make its end wait up to a second.
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_UI_URL,
+        temporary_settings,
+    )
+
+    from flows.servers import temporary_server
+
+    api = environment().prefect_api_url
+    if api:
+        typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return action()
+    typer.echo(
+        "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
+        " shiryo serve、または PREFECT_API_URL を設定）。",
+        err=True,
+    )
+    with temporary_server(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()) as url:
+        if url is None:
+            typer.echo("エラー: 一時的な Prefect サーバーを起動できませんでした。", err=True)
+            raise typer.Exit(2)
+        # No UI on this server: no "View at" address that would lead nowhere.
+        updates = {
+            PREFECT_API_URL: url,
+            PREFECT_UI_URL: "",
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+        }
+        with temporary_settings(updates=updates):
+            try:
+                return action()
+            finally:
+                send_logs()
+
+
+def send_logs() -> None:
+    """Send the run's last log lines to the server while it is still up (at exit it is not)."""
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()

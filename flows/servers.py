@@ -1,0 +1,129 @@
+"""The Prefect servers the ``shiryo`` command starts: a temporary one for a run, the service's.
+
+Each runs as a child process in its own session: Ctrl+C in the coordinator's terminal reaches
+the process group in the foreground, and a server in it would stop at once, while the
+command still reports the interrupted run to it (Prefect then retries for over a minute and
+prints a long traceback). Out of that group, the server stays up until the command has
+finished and stops it; SIGTERM and SIGHUP (a closed terminal) end the command as Ctrl+C does,
+so that the server never outlives it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+STOP_SECONDS = 10.0
+"""How long a server gets to stop before it is killed."""
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Return whether something listens on ``port`` (a second ``shiryo serve``, say)."""
+    with socket.socket() as probe:
+        # As the server binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port() -> int:
+    """Return a port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int, *, ui: bool) -> subprocess.Popen[bytes]:
+    """Start a Prefect server on 127.0.0.1:``port`` in its own session.
+
+    With ``ui``: ``prefect server start``, its UI and all its services (``shiryo serve``).
+    Without: the API alone, as Prefect's own temporary server runs it (``shiryo run``).
+    """
+    import prefect  # here: the settings Prefect reads at import may not be final yet
+
+    url = f"http://127.0.0.1:{port}"
+    if ui:
+        # The UI's own pages call the API; without this they look for port 4200.
+        env = {**os.environ, "PREFECT_UI_URL": url, "PREFECT_UI_API_URL": f"{url}/api"}
+        command = ["-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    else:
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"}
+        command = ["-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent)]
+        command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
+        command += ["--log-level", "error", "--lifespan", "on"]
+    return subprocess.Popen(
+        [sys.executable, *command, "--port", str(port)], env=env, start_new_session=True
+    )
+
+
+def wait_until_healthy(port: int, server: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait until the server answers its health check; False if it exited or never did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server (a second Ctrl+C meanwhile does not leave it running)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stopped_like_ctrl_c() -> Iterator[None]:
+    """Within the block, end on SIGTERM and SIGHUP as on Ctrl+C (so cleanup runs)."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def temporary_server(startup_seconds: float) -> Iterator[str | None]:
+    """Run a temporary Prefect API for the block; yield its URL, or None if it did not start."""
+    with stopped_like_ctrl_c():
+        for _attempt in range(3):
+            port = free_port()
+            server = start_server(port, ui=False)
+            try:
+                healthy = wait_until_healthy(port, server, startup_seconds)
+                if healthy or server.poll() is None:  # a server that exited lost the port
+                    yield f"http://127.0.0.1:{port}/api" if healthy else None
+                    return
+            finally:
+                stop_server(server)
+        yield None
