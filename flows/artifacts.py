@@ -16,6 +16,7 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from tasks.cycle.steps import CollectionSummary
+from tasks.intake.collect import IntakeResult
 from tasks.intake.ledger import STATUS_JA, load_ledger
 from tasks.intake.status import build_status_rows
 from tasks.plan.model import Plan
@@ -37,39 +38,45 @@ def artifact_key(plan: Plan, kind: str, fiscal_year: int) -> str:
     return f"{kind}-{fiscal_year}-{municipality_id(plan)}"
 
 
-def publish_collection_artifacts(plan: Plan, storage: Storage, summary: CollectionSummary) -> None:
-    """Show the run's per-file outcomes and every department's status as UI tables."""
+def publish_collection_artifacts(
+    plan: Plan, storage: Storage, summary: CollectionSummary, intake: IntakeResult | None = None
+) -> None:
+    """Show the run's per-file outcomes and every department's status as UI tables.
+
+    Every file the run saw is a row: the checked ones, and those the intake recorded without
+    checking (the same bytes again, a file that cannot be read at all), each with its note.
+    """
     year = summary.fiscal_year
     who = plan.municipality
     rows = [
-        {
-            "部署": plan.department(f.department_id).name
-            if f.department_id
-            else "（フォルダ違い）",
-            "ファイル": f.original_name,
-            "結果": STATUS_JA[f.status],
-            "要修正": f.blocking,
-            "注意": f.warnings,
-            "差戻し票": f.feedback_key or "",
-        }
+        _file_row(plan, f.department_id, f.original_name, f.status, f.blocking, f.warnings)
+        | {"差戻し票": f.feedback_key or "", "備考": " ／ ".join(f.notes)}
         for f in summary.files
+    ]
+    recorded = [*intake.duplicates, *intake.unreadable] if intake else []
+    rows += [
+        _file_row(plan, e.department_id, e.original_name, e.status, e.blocking, e.warnings)
+        | {
+            "差戻し票": "",
+            "備考": " ／ ".join([*e.notes, *([e.first_error] if e.first_error else [])]),
+        }
+        for e in recorded
     ]
     create_table_artifact(
         key=artifact_key(plan, "files", year),
         table=rows,
         description=f"{who} {year}年度 今回の実行で確認した提出ファイル",
     )
-    names = {f.sha256: f.original_name for f in summary.files}
-    lines = [f"# {who} {year}年度 確認結果（指摘事項）", ""]
-    for finding in summary.findings:
-        where = "!".join(p for p in (finding.sheet, finding.cell) if p)
-        label = "要修正" if finding.severity == "critical" else "注意"
-        lines.append(
-            f"- {markdown_text(names.get(finding.sha256, finding.sha256[:8]))} {where} "
-            f"[{label}] {finding.message}"
-        )
-    if not summary.findings:
-        lines.append("指摘事項はありません。")
+    lines = [f"# {who} {year}年度 確認結果（指摘事項）", "", *_finding_lines(summary)]
+    noted = [(f.original_name, f.notes) for f in summary.files if f.notes]
+    noted += [(e.original_name, tuple(e.notes)) for e in recorded if e.notes]
+    if noted:
+        lines += ["", "## 同時に届いたファイル・同じ内容のファイルの扱い", ""]
+        lines += [
+            f"- {markdown_text(name)}: {markdown_text(note)}"
+            for name, notes in noted
+            for note in notes
+        ]
     if summary.data_docs:
         lines += ["", f"GX Data Docs: {summary.data_docs}"]
     create_markdown_artifact(
@@ -90,6 +97,38 @@ def publish_collection_artifacts(plan: Plan, storage: Storage, summary: Collecti
         table=build_status_rows(plan, ledger, dt.date.today()),
         description=f"{who} {year}年度 部署ごとの提出状況（shiryo status と同じ表）",
     )
+
+
+def _file_row(
+    plan: Plan,
+    department_id: str | None,
+    name: str,
+    status: str,
+    blocking: int,
+    warnings: int,
+) -> dict[str, str | int]:
+    return {
+        "部署": plan.department(department_id).name if department_id else "（フォルダ違い）",
+        "ファイル": name,
+        "結果": STATUS_JA[status],
+        "要修正": blocking,
+        "注意": warnings,
+    }
+
+
+def _finding_lines(summary: CollectionSummary) -> list[str]:
+    """Return one Markdown line per finding; a department's text in it is shown, never markup."""
+    names = {f.sha256: f.original_name for f in summary.files}
+    lines = []
+    for finding in summary.findings:
+        where = "!".join(p for p in (finding.sheet, finding.cell) if p)
+        label = "要修正" if finding.severity == "critical" else "注意"
+        name = names.get(finding.sha256, finding.sha256[:8])
+        lines.append(
+            f"- {markdown_text(name)} {markdown_text(where)} [{label}] "
+            f"{markdown_text(finding.message)}"
+        )
+    return lines or ["指摘事項はありません。"]
 
 
 publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)

@@ -261,13 +261,13 @@ def _location(workspace: str) -> str:
 
 
 def _report(location: str, outputs: list[str]) -> None:
-    from tasks.workspace.storage import open_storage
+    from tasks.workspace.storage import open_storage, own_objects
 
     storage = open_storage(location)
     typer.echo("\n資料:")
     for key in outputs:
         typer.echo(f"  {storage.describe(key)}")
-    feedback = [o.key for o in storage.list("feedback") if o.key.endswith(".xlsx")]
+    feedback = [o.key for o in own_objects(storage.list("feedback")) if o.key.endswith(".xlsx")]
     if feedback:
         typer.echo("差戻し票・確認結果:")
         for key in feedback:

@@ -5,6 +5,7 @@ The hierarchy::
     ShiryoError
     ├── ConfigError        a plan or preset file is missing or malformed
     ├── StorageError       the workspace storage cannot be read or written
+    │   └── UnreadableObjectError  one listed object can never be read (odd key, a link)
     ├── LockError          the year's collection lock cannot be held
     │   ├── LockBusyError  another collection run holds it
     │   └── LockLostError  another run took it over while this one ran
@@ -35,6 +36,20 @@ class StorageError(ShiryoError):
 
     Transient cases are retried by the Prefect task wrappers before this reaches a flow.
     """
+
+
+class UnreadableObjectError(StorageError):
+    """One object the storage lists can never be read through it; retrying will not help.
+
+    Its key names no safe place (``a//b``, ``./x``, ``../x``, a leading ``/``, a backslash, a
+    NUL: ``tasks.workspace.storage.safe_key``), or on a folder it is a link or not a regular
+    file (a FIFO would block a reader). ``kind`` says which: ``key``, ``link`` or ``special``.
+    The intake records such a file as rejected, with the reason in Japanese.
+    """
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class LockError(ShiryoError):

@@ -19,6 +19,7 @@ from tasks.errors import SubmissionError
 
 StartHandler = Callable[[str, dict[str, str]], None]
 EndHandler = Callable[[str], None]
+TextHandler = Callable[[str], None]
 
 _CHUNK_BYTES = 64 * 1024
 
@@ -70,6 +71,7 @@ class Package:
         start: StartHandler | None = None,
         end: EndHandler | None = None,
         sheet: str | None = None,
+        text: TextHandler | None = None,
     ) -> None:
         """Stream an XML part through expat, refusing any DTD, and call the handlers.
 
@@ -100,6 +102,8 @@ class Package:
             parser.StartElementHandler = count_then_start
         if end is not None:
             parser.EndElementHandler = end
+        if text is not None:
+            parser.CharacterDataHandler = text
         try:
             for chunk in self.chunks(entry):
                 parser.Parse(chunk, False)

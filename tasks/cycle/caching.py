@@ -26,7 +26,7 @@ from tasks.workspace.keys import (
     ledger_key,
     staged_prefix,
 )
-from tasks.workspace.storage import Storage
+from tasks.workspace.storage import Storage, own_objects
 
 
 @cache
@@ -53,7 +53,7 @@ def stored_content(storage: Storage, prefixes: Iterable[str]) -> list[bytes]:
     """Return every object under the prefixes as (key, bytes) parts, sorted by key."""
     parts: list[bytes] = []
     for prefix in prefixes:
-        for stored in storage.list(prefix):
+        for stored in own_objects(storage.list(prefix)):
             parts.append(stored.key.encode())
             parts.append(storage.read_bytes(stored.key))
     return parts
@@ -154,7 +154,7 @@ def _dataset_and_templates(plan: Plan, storage: Storage) -> list[bytes]:
     paths = [templates / plan.report.docx_template, templates / plan.report.xlsx_template]
     # The dataset's xlsx and CSV are written by the render step itself: not what it reads.
     dataset: list[bytes] = []
-    for stored in storage.list("curated"):
+    for stored in own_objects(storage.list("curated")):
         if not stored.key.endswith(EXPORT_SUFFIXES):
             dataset += [stored.key.encode(), storage.read_bytes(stored.key)]
     return (

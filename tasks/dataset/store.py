@@ -27,7 +27,7 @@ from tasks.workspace.keys import (
     indicators_key,
     plan_changes_key,
 )
-from tasks.workspace.storage import Storage
+from tasks.workspace.storage import Storage, own_objects
 
 SCHEMA_VERSION = 1
 KEY = ["fiscal_year", "initiative_id", "department_id"]
@@ -115,7 +115,7 @@ def load_indicator_history(storage: Storage, before_year: int) -> pd.DataFrame:
     """Return the indicator rows of every curated year before ``before_year``, oldest first."""
     years = sorted(
         int(o.key.split("/")[1])
-        for o in storage.list("curated")
+        for o in own_objects(storage.list("curated"))
         if o.key.endswith("/indicators.parquet") and o.key.split("/")[1].isdigit()
     )
     frames = [load_indicators(storage, y) for y in years if y < before_year]
