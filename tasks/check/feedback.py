@@ -22,7 +22,7 @@ from tasks.intake.ledger import LedgerEntry
 from tasks.ooxml import normalise_package
 from tasks.plan.model import Plan
 from tasks.workspace.keys import feedback_key as feedback_key_of
-from tasks.workspace.names import safe_stem
+from tasks.workspace.names import safe_stem, visible_text
 
 _HEADERS = ["No.", "区分", "シート", "セル", "入力されていた値", "内容と直し方", "正しい入力"]
 _WIDTHS = [6, 10, 14, 8, 30, 70, 24]
@@ -147,7 +147,8 @@ def _cell(
     fill: PatternFill | None = None,
     alignment: Alignment | None = None,
 ) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    shown = visible_text(value) if isinstance(value, str) else value  # nothing hidden acts
+    cell = WriteOnlyCell(sheet, value=shown)
     if isinstance(value, str):
         cell.data_type = "s"  # a found value such as "=1+1" stays text
     if font is not None:

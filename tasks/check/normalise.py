@@ -245,7 +245,8 @@ def _parse_distinct(texts: pa.Array) -> pd.DataFrame:
     # A group that took no part in the match, or any group of a cell that did not match,
     # comes back as "".
     parts = pa.Table.from_struct_array(extracted).to_pandas().replace("", None)
-    number = pd.to_numeric(parts["number"].str.replace(",", "", regex=False)).astype("float64")
+    # astype, not to_numeric: 400 digits are an int too large for a float there, inf here.
+    number = parts["number"].str.replace(",", "", regex=False).astype("float64")
     negative = parts["sign"].isin(list(_MINUS_SIGNS)).to_numpy()
     value = number.where(~negative, -number) + 0.0
     status = parts["status"].where(parts["dash"].isna(), NO_VALUE)
