@@ -71,6 +71,8 @@ def collect_new_files(
     stable = [o for o in stable if not is_artefact(o)]
     run.waiting += [k for k in waiting if not is_system_file(k)]
     candidates = [o for o in stable if (ledger_text(o.key), o.size, o.mtime) not in seen_sources]
+    # In the order of submission: of the same bytes twice, the first received is taken.
+    candidates.sort(key=lambda o: (o.mtime, o.key))
     # Read in chunks: a chunk's bytes are archived before the next is read (memory stays
     # bounded however many files arrived).
     for start in range(0, len(candidates), _READ_CHUNK_FILES):
@@ -81,6 +83,7 @@ def collect_new_files(
             run.refuse(stored, reason)
         for stored, data in unchanged:
             run.take(stored, data)
+    run.note_look_alikes()
     # The ledger's order is the order of submission: a department's newest file is its last.
     run.taken.sort(key=lambda e: (e.source_mtime, e.source_key))
     updated = ledger.model_copy(
@@ -143,14 +146,8 @@ class _IntakeRun:
 
     def refuse(self, stored: StoredObject, reason: str) -> None:
         """Record a file that can never be read as rejected, with the reason."""
-        entry = self._noted(
-            _sighting(
-                stored,
-                self.fiscal_year,
-                self.department_ids,
-                _unreadable_id(stored),
-                self.received_at,
-            )
+        entry = _sighting(
+            stored, self.fiscal_year, self.department_ids, _unreadable_id(stored), self.received_at
         )
         self.unreadable.append(
             entry.model_copy(update={"status": "rejected", "first_error": reason, "blocking": 1})
@@ -163,9 +160,7 @@ class _IntakeRun:
         if (source, sha256) in self.seen_pairs:
             return  # touched but not changed
         self.seen_pairs.add((source, sha256))
-        entry = self._noted(
-            _sighting(stored, self.fiscal_year, self.department_ids, sha256, self.received_at)
-        )
+        entry = _sighting(stored, self.fiscal_year, self.department_ids, sha256, self.received_at)
         repeated = self.in_force.get((entry.department_id, sha256))
         if repeated is not None:
             note = (
@@ -181,18 +176,27 @@ class _IntakeRun:
             self.storage.write_bytes(entry.archive_key, data)
         self.taken.append(entry)
 
+    def note_look_alikes(self) -> None:
+        """Note on each new file every other file of its folder whose name looks the same."""
+        new = [*self.taken, *self.duplicates, *self.unreadable]
+        for entry in new:
+            self.names.setdefault((entry.department_id, entry.original_name), []).append(entry)
+        self.taken, self.duplicates, self.unreadable = (
+            [self._noted(e) for e in entries]
+            for entries in (self.taken, self.duplicates, self.unreadable)
+        )
+
     def _noted(self, entry: LedgerEntry) -> LedgerEntry:
         """Return the entry with a note on each other file whose name looks the same."""
-        same = self.names.setdefault((entry.department_id, entry.original_name), [])
+        same = self.names[(entry.department_id, entry.original_name)]
         twins = [e for e in same if e.source_key != entry.source_key]
-        same.append(entry)
         if not twins:
             return entry
         notes = [
             f"同じ名前に見える別のファイル「{twin.original_name}」（{name_form(twin)}、"
             f"{japan_time(twin.received_at)} 受付）があります。名前の文字の表記"
             f"（このファイルは {name_form(entry)}）が違う別のファイルとして扱いました。"
-            for twin in twins[-3:]
+            for twin in twins[:3]
         ]
         return entry.model_copy(update={"notes": [*entry.notes, *notes]})
 
