@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from tasks.errors import StorageError, UnreadableObjectError
+from tasks.workspace.names import visible_text
 from tasks.workspace.storage import HOST, StoredObject, process_alive, safe_key
 
 _FOREIGN_TEMP_AGE = 24 * 3600
@@ -219,4 +220,5 @@ class FolderStorage:
         return sorted(objects, key=lambda o: o.key)
 
     def describe(self, key: str) -> str:
-        return str(self._path(key)) if key else str(self.root)
+        # For messages and logs: a name's control or bidi characters shown, never acting.
+        return visible_text(str(self._path(key)) if key else str(self.root))

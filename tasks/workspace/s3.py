@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from tasks.errors import StorageError
+from tasks.workspace.names import visible_text
 from tasks.workspace.storage import StoredObject, safe_key
 
 # Credentials, region and endpoint (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, for moto or MinIO)
@@ -246,7 +247,8 @@ class S3Storage:
         return names
 
     def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self._object_key(key) if key else self.prefix}"
+        # For messages and logs: a key's control or bidi characters shown, never acting.
+        return visible_text(f"s3://{self.bucket}/{self._object_key(key) if key else self.prefix}")
 
     # Declared last: below it, ``list`` in this class body would name this method.
     def list(self, prefix: str) -> list[StoredObject]:
