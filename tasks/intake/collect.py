@@ -113,6 +113,9 @@ class _IntakeRun:
     duplicate of it."""
     names: dict[tuple[str | None, str], list[LedgerEntry]]
     """By (department, name as shown), every file seen: a new one that looks the same is noted."""
+    accepted: dict[str, LedgerEntry]
+    """By sha256, a file of an earlier run accepted with those bytes: a copy elsewhere is noted."""
+    department_names: dict[str, str]
     taken: list[LedgerEntry] = field(default_factory=list)
     duplicates: list[LedgerEntry] = field(default_factory=list)
     unreadable: list[LedgerEntry] = field(default_factory=list)
@@ -142,6 +145,8 @@ class _IntakeRun:
                 if e.status in ("pending", "accepted")
             },
             names=names,
+            accepted={e.sha256: e for e in ledger.entries if e.status == "accepted"},
+            department_names={d.id: d.name for d in plan.departments},
         )
 
     def refuse(self, stored: StoredObject, reason: str) -> None:
@@ -172,6 +177,11 @@ class _IntakeRun:
             )
             return
         self.in_force[(entry.department_id, sha256)] = entry
+        earlier = self.accepted.get(sha256)
+        if earlier is not None and earlier.department_id != entry.department_id:
+            # Checked on its own (against the folder it is in); the note says whose it was.
+            note = _copied_note(earlier, self.department_names)
+            entry = entry.model_copy(update={"notes": [*entry.notes, note]})
         if not self.storage.exists(entry.archive_key):
             self.storage.write_bytes(entry.archive_key, data)
         self.taken.append(entry)
@@ -199,6 +209,15 @@ class _IntakeRun:
             for twin in twins[:3]
         ]
         return entry.model_copy(update={"notes": [*entry.notes, *notes]})
+
+
+def _copied_note(earlier: LedgerEntry, department_names: dict[str, str]) -> str:
+    where = department_names.get(earlier.department_id or "", "部署のフォルダの外")
+    return (
+        f"同じ内容のファイルが、すでに受理した「{earlier.original_name}」（{where}、"
+        f"{japan_time(earlier.received_at)} 受付）にあります。このファイルは置かれたフォルダの"
+        "部署の提出として確認しました。"
+    )
 
 
 def _sighting(

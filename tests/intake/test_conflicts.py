@@ -184,3 +184,17 @@ def test_the_same_bytes_again_in_one_folder_name_the_file_they_repeat(
         "「提出.xlsx」" in duplicate.notes[0] and "同じ提出として扱いました" in duplicate.notes[0]
     )
     assert "同じ提出として扱いました" in _remarks(minami, ledger, "社会福祉協議会")
+
+
+def test_a_copy_of_a_file_accepted_earlier_names_it(workspace: Path, minami: Plan) -> None:
+    """It checks a later copy in another folder on its own and notes the file it copies."""
+    hokatsu = filled_workbook(minami, "chiiki-hokatsu")
+    _drop(workspace, "chiiki-hokatsu/提出.xlsx", hokatsu, at=10)
+    _run(workspace, minami)
+    _drop(workspace, "shakyo/コピー.xlsx", hokatsu, at=20)
+    files = _by_name(_run(workspace, minami))
+    own, copy = files["chiiki-hokatsu/提出.xlsx"], files["shakyo/コピー.xlsx"]
+    assert (own.status, copy.status) == ("accepted", "rejected")
+    assert copy.first_error and "別の部署" in copy.first_error  # its identity is not shakyo's
+    (note,) = copy.notes
+    assert "すでに受理した「提出.xlsx」（地域包括支援センター" in note
