@@ -798,13 +798,17 @@ HOSTILE_TEXTS = [
     "../../etc/passwd C:\\Windows\\win.ini %2e%2e%2f $(id) `id` ${HOME} %s %(x)s {0} $column",
     # a noncharacter
     "非文字\ufdd0です",
+    # words pandas would read as missing, and an error value typed as text
+    "NA",
+    "#N/A",
 ]
 """Texts a department may type (or paste) into any free-text cell of its 調査票."""
 
 
 def ansi_escape(base: bytes) -> bytes:
-    """An ANSI colour escape and a bell in a comment, as Excel stores C0 controls (_x001B_)."""
-    text = "色_x001B_[31m赤_x0007_".encode()
+    """An ANSI colour escape, a bell and a NUL in a comment, as Excel stores C0 controls
+    (_x001B_)."""
+    text = "色_x001B_[31m赤_x0007__x0000_".encode()
     return edit(base, MAIN, cell("L6", b"<is><t>" + text + b"</t></is>", b"inlineStr"))
 
 

@@ -28,7 +28,7 @@ _LISTED_NAMES = 5
 
 @dataclass(frozen=True)
 class SameBytes:
-    """A file not checked itself: another folder's file with the same bytes was (``taken``)."""
+    """A file not checked itself: another folder's file with the same bytes was."""
 
     sha256: str
     source_key: str

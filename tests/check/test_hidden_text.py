@@ -109,10 +109,12 @@ def test_every_hostile_text_reads_as_data(tmp_path: Path, minami: Plan) -> None:
 
     assert batch.rejected == frozenset()
     assert {f.severity for f in batch.findings} == {"warning"}
-    texts = [t for t in batch.main[["plan_text", "result_text", "comment"]].stack() if t]
+    fields = ["plan_text", "result_text", "comment", "remarks"]
+    texts = [t for t in [*batch.main[fields].stack(), *batch.indicators["note"]] if t]
     assert any("{{7*7}}" in t for t in texts) and not any("49" in t for t in texts)
     assert any(t.startswith("=HYPERLINK(") for t in texts)
     for text in texts:
         assert visible_text(text) == text, text  # nothing hidden is kept
+    assert {"NA", "#N/A"} <= set(texts)  # text, never missing
     ansi = next(f for f in batch.findings if f.cell == "L6")
-    assert ansi.found == "色<U+001B>[31m赤<U+0007>"
+    assert ansi.found == "色<U+001B>[31m赤<U+0007><U+0000>"
