@@ -99,7 +99,8 @@ _CONTENT_PARAMETERS = ("plan", "storage", "entries", "reads")
 
 
 def read_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
-    """Key a read of archived files on the files themselves: their names are their hashes."""
+    """Key a read of archived files on the files themselves (their names are their hashes),
+    and on where each was found: copies of the same bytes are decided by folder and order."""
     plan: Plan = parameters["plan"]
     entries = parameters["entries"]
     return fingerprint(
@@ -108,7 +109,9 @@ def read_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
             code_version(),
             plan_hash(plan),
             parameters["storage"].describe(""),
-            *sorted(f"{e.sha256} {e.department_id}" for e in entries),
+            *sorted(
+                f"{e.sha256} {e.department_id} {e.source_key} {e.source_mtime}" for e in entries
+            ),
         ]
     )
 
