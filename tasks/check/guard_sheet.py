@@ -52,8 +52,8 @@ class SheetScanner:
         self.numeric = False
         self.value: list[str] | None = None
 
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        """Handle an element as it opens."""
+    def start(self, name: str, attrs: dict[str, str]) -> bool:
+        """Handle an element as it opens; return True for a number cell's value (its text)."""
         local = local_name(name)
         if local == "c":
             self._start_cell(attrs.get("r"))
@@ -62,6 +62,7 @@ class SheetScanner:
                 self.facts.errors.append(self.cell)
         elif local == "v" and self.numeric and self.cell is not None:
             self.value = []
+            return True
         elif local == "f" and self.cell is not None:
             self.facts.formulas.append(self.cell)
         elif local == "row":
@@ -72,6 +73,7 @@ class SheetScanner:
             self._check_dimension(attrs.get("ref", ""))
         elif local == "mergeCell":
             self.facts.merged.append(attrs.get("ref", ""))
+        return False
 
     def end(self, name: str) -> None:
         """Handle an element as it closes."""
