@@ -75,14 +75,16 @@ def collect(
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
     kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
     with collection_lock(storage, plan.fiscal_year.current):
-        take_intake_task(opaque(plan), opaque(storage), settle_seconds)
+        intake = take_intake_task(opaque(plan), opaque(storage), settle_seconds)
         batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
         read = kept(read_pending_task, results)
         # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
         reads = read.map(unmapped(plan), unmapped(storage), batches).result()
         summary = kept(check_pending_task, results)(opaque(plan), opaque(storage), opaque(reads))
         kept(consolidate_year_task, results)(opaque(plan), opaque(storage))
-        publish_collection_artifacts_task(opaque(plan), opaque(storage), opaque(summary))
+        publish_collection_artifacts_task(
+            opaque(plan), opaque(storage), opaque(summary), opaque(intake)
+        )
     return summary
 
 

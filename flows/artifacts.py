@@ -17,7 +17,8 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from tasks.cycle.steps import CollectionSummary
-from tasks.intake.ledger import STATUS_JA, load_ledger
+from tasks.intake.collect import IntakeResult
+from tasks.intake.ledger import STATUS_JA, LedgerEntry, load_ledger
 from tasks.intake.status import build_status_rows
 from tasks.plan.model import Plan
 from tasks.workspace.names import markdown_text
@@ -48,44 +49,44 @@ def artifact_key(plan: Plan, kind: str, fiscal_year: int, workspace: str) -> str
     return f"{kind}-{fiscal_year}-{municipality_id(plan)}-{workspace_id(workspace)}"
 
 
-def publish_collection_artifacts(plan: Plan, storage: Storage, summary: CollectionSummary) -> None:
-    """Show the run's per-file outcomes and every department's status as UI tables."""
+def publish_collection_artifacts(
+    plan: Plan, storage: Storage, summary: CollectionSummary, intake: IntakeResult | None = None
+) -> None:
+    """Show the run's per-file outcomes and every department's status as UI tables.
+
+    Every file the run saw is a row: the checked ones, and those the intake recorded without
+    checking (the same bytes again, a file that cannot be read at all), each with its note.
+    """
     year = summary.fiscal_year
     workspace = storage.describe("")
     who = f"{plan.municipality}（{workspace}）"
     rows = [
-        {
-            "部署": plan.department(f.department_id).name
-            if f.department_id
-            else "（フォルダ違い）",
-            "ファイル": f.original_name,
-            "結果": STATUS_JA[f.status],
-            "要修正": f.blocking,
-            "注意": f.warnings,
-            "差戻し票": f.feedback_key or "",
-        }
+        _file_row(plan, f.department_id, f.original_name, f.status, f.blocking, f.warnings)
+        | {"差戻し票": f.feedback_key or "", "備考": " ／ ".join(f.notes)}
         for f in summary.files
     ]
+    recorded = [*intake.duplicates, *intake.unreadable] if intake else []
+    rows += [_recorded_row(plan, e) for e in recorded]
     create_table_artifact(
         key=artifact_key(plan, "files", year, workspace),
         table=rows,
         description=f"{who} {year}年度 今回の実行で確認した提出ファイル",
     )
-    names = {f.sha256: f.original_name for f in summary.files}
     lines = [
         f"# {plan.municipality} {year}年度 確認結果（指摘事項）",
         f"作業フォルダ: {markdown_text(workspace)}",
         "",
+        *_finding_lines(summary),
     ]
-    for finding in summary.findings:
-        where = "!".join(p for p in (finding.sheet, finding.cell) if p)
-        label = "要修正" if finding.severity == "critical" else "注意"
-        lines.append(
-            f"- {markdown_text(names.get(finding.sha256, finding.sha256[:8]))} {where} "
-            f"[{label}] {finding.message}"
-        )
-    if not summary.findings:
-        lines.append("指摘事項はありません。")
+    noted = [(f.original_name, f.notes) for f in summary.files if f.notes]
+    noted += [(e.original_name, tuple(e.notes)) for e in recorded if e.notes]
+    if noted:
+        lines += ["", "## 同時に届いたファイル・同じ内容のファイルの扱い", ""]
+        lines += [
+            f"- {markdown_text(name)}: {markdown_text(note)}"
+            for name, notes in noted
+            for note in notes
+        ]
     if summary.data_docs:
         lines += ["", f"GX Data Docs: {summary.data_docs}"]
     create_markdown_artifact(
@@ -106,6 +107,52 @@ def publish_collection_artifacts(plan: Plan, storage: Storage, summary: Collecti
         table=build_status_rows(plan, ledger, dt.date.today()),
         description=f"{who} {year}年度 部署ごとの提出状況（shiryo status と同じ表）",
     )
+
+
+def _recorded_row(plan: Plan, entry: LedgerEntry) -> dict[str, str | int]:
+    """Return a file the intake recorded without checking it, with its notes and reason."""
+    row = _file_row(
+        plan,
+        entry.department_id,
+        entry.original_name,
+        entry.status,
+        entry.blocking,
+        entry.warnings,
+    )
+    notes = [*entry.notes, *([entry.first_error] if entry.first_error else [])]
+    return row | {"差戻し票": "", "備考": " ／ ".join(notes)}
+
+
+def _file_row(
+    plan: Plan,
+    department_id: str | None,
+    name: str,
+    status: str,
+    blocking: int,
+    warnings: int,
+) -> dict[str, str | int]:
+    return {
+        "部署": plan.department(department_id).name if department_id else "（フォルダ違い）",
+        "ファイル": name,
+        "結果": STATUS_JA[status],
+        "要修正": blocking,
+        "注意": warnings,
+    }
+
+
+def _finding_lines(summary: CollectionSummary) -> list[str]:
+    """Return one Markdown line per finding; a department's text in it is shown, never markup."""
+    names = {f.sha256: f.original_name for f in summary.files}
+    lines = []
+    for finding in summary.findings:
+        where = "!".join(p for p in (finding.sheet, finding.cell) if p)
+        label = "要修正" if finding.severity == "critical" else "注意"
+        name = names.get(finding.sha256, finding.sha256[:8])
+        lines.append(
+            f"- {markdown_text(name)} {markdown_text(where)} [{label}] "
+            f"{markdown_text(finding.message)}"
+        )
+    return lines or ["指摘事項はありません。"]
 
 
 publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)

@@ -5,7 +5,8 @@ The hierarchy::
     ShiryoError
     ├── ConfigError        a plan or preset file is missing or malformed
     ├── StorageError       the workspace storage cannot be read or written
-    │   └── CredentialsError  no credentials for it (S3: no access key found)
+    │   ├── CredentialsError  no credentials for it (S3: no access key found)
+    │   └── UnreadableObjectError  one listed object can never be read (odd key, a link)
     ├── WorkspaceError     the workspace or the year asked for does not exist
     ├── LockError          the year's collection lock cannot be held
     │   ├── LockBusyError  another collection run holds it
@@ -53,6 +54,20 @@ class WorkspaceError(ShiryoError):
     department 未提出). Only ``shiryo template``, ``shiryo demo`` and ``--new-workspace``
     create a workspace (``tasks.workspace.presence``).
     """
+
+
+class UnreadableObjectError(StorageError):
+    """One object the storage lists can never be read through it; retrying will not help.
+
+    Its key names no safe place (``a//b``, ``./x``, ``../x``, a leading ``/``, a backslash, a
+    NUL: ``tasks.workspace.storage.safe_key``), or on a folder it is a link or not a regular
+    file (a FIFO would block a reader). ``kind`` says which: ``key``, ``link`` or ``special``.
+    The intake records such a file as rejected, with the reason in Japanese.
+    """
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class LockError(ShiryoError):

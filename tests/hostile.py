@@ -5,6 +5,10 @@ for 地域総務課) to the bytes of the hostile file, made by rewriting the par
 way a broken tool, a careless edit or an attacker would. The workbook written by openpyxl has
 the main sheet in ``sheet1.xml``, the indicators in ``sheet2.xml``, the identity in
 ``sheet3.xml``, inline strings and no shared strings; the input cells are I6:M8.
+
+The last section is what a department types rather than what a tool breaks: template syntax,
+formulas, markup, bidi and control characters, 外字 and numbers that are none, in cells of an
+otherwise valid 調査票 (issue 22).
 """
 
 from __future__ import annotations
@@ -18,6 +22,16 @@ import zipfile
 from collections.abc import Callable
 
 from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+from tasks.call.workbook import (
+    HEADER_ROW,
+    INDICATOR_INPUT_HEADER,
+    INDICATOR_NOTE_HEADER,
+    field_label,
+)
+from tasks.plan.model import Plan
+from tests.helpers import filled_workbook
 
 MAIN = "xl/worksheets/sheet1.xml"
 IDENTITY = "xl/worksheets/sheet3.xml"
@@ -754,3 +768,106 @@ def numbers_overflow(base: bytes) -> bytes:
         return xml
 
     return edit(base, MAIN, apply)
+
+
+# --- What a department types: text that must stay data everywhere (issue 22) ---
+#
+# These are written into the product's own 調査票 (``filled_workbook`` starts from
+# ``tasks.call.workbook.build_submission_workbook``), the way a department's Excel stores
+# them: typed text as text cells, numbers as number cells.
+
+HOSTILE_TEXTS = [
+    # template syntax: Jinja's tags and docxtpl's own escapes of them
+    "{{7*7}} と {% if true %}x{% endif %}、{_{ raw }_} {_% x %_} {# 注 #}",
+    # a formula, and texts that start like one
+    '=HYPERLINK("http://evil.example/","クリック")',
+    "+81-3-1234-5678 ／ -5人 ／ @担当者",
+    # markup: HTML, WordprocessingML, XML entities
+    "<script>alert(1)</script><w:p><w:r><w:t>x</w:t></w:r></w:p>&amp;&lt;",
+    # Markdown: a link, emphasis, a table
+    "[リンク](javascript:alert(1)) **太字** | 表 | --- |",
+    # bidi overrides and isolates: 報告exe.xlsx would read as 報告xslx.exe
+    "報告\u202eexe.xlsx\u202c の\u2066向き\u2069",
+    # zero widths, a byte order mark, a soft hyphen, a word joiner
+    "見えない\u200b文字\ufeff\u2060と\u00adハイフン",
+    # C1 controls: a CSI (ANSI escape) and a NEL
+    "制御\x9b31m文字\x85の後",
+    # private use (外字), in the BMP and beyond
+    "外字\ue000と\U000f0000です",
+    # paths, shell, format strings
+    "../../etc/passwd C:\\Windows\\win.ini %2e%2e%2f $(id) `id` ${HOME} %s %(x)s {0} $column",
+    # a noncharacter
+    "非文字\ufdd0です",
+    # words pandas would read as missing, and an error value typed as text
+    "NA",
+    "#N/A",
+]
+"""Texts a department may type (or paste) into any free-text cell of its 調査票."""
+
+
+def ansi_escape(base: bytes) -> bytes:
+    """An ANSI colour escape, a bell and a NUL in a comment, as Excel stores C0 controls
+    (_x001B_)."""
+    text = "色_x001B_[31m赤_x0007__x0000_".encode()
+    return edit(base, MAIN, cell("L6", b"<is><t>" + text + b"</t></is>", b"inlineStr"))
+
+
+def typed_text(plan: Plan, department_id: str, texts: list[str] | None = None) -> bytes:
+    """A department's valid 調査票 with hostile text in every free-text cell and indicator note."""
+    texts = texts or HOSTILE_TEXTS
+
+    def type_text(workbook: Workbook) -> None:
+        sheet = workbook[plan.submission.sheet_name]
+        headers = {c.value: c.column for c in sheet[HEADER_ROW]}
+        fields = [f for f in plan.submission.fields if f.kind == "text"]
+        number = 0
+        for row in range(HEADER_ROW + 1, sheet.max_row + 1):
+            for field in fields:
+                cell = sheet.cell(row=row, column=headers[field_label(plan, field.label)])
+                cell.value = texts[number % len(texts)]
+                cell.data_type = "s"  # typed as text ('=1+1 in Excel)
+                number += 1
+        if plan.submission.indicator_sheet_name in workbook.sheetnames:
+            indicators = workbook[plan.submission.indicator_sheet_name]
+            notes = {c.value: c.column for c in indicators[HEADER_ROW]}[INDICATOR_NOTE_HEADER]
+            for row in range(HEADER_ROW + 1, indicators.max_row + 1):
+                cell = indicators.cell(row=row, column=notes)
+                cell.value, cell.data_type = texts[number % len(texts)], "s"
+                number += 1
+
+    return filled_workbook(plan, department_id, edit=type_text)
+
+
+NOT_NUMBERS_STORED = {"I6": b"NaN", "J6": b"1e999", "I7": b"0x10", "J7": b"-INF"}
+"""Number cells of the main sheet whose stored value is no number (Excel never writes one)."""
+
+
+def numbers_not_numbers(base: bytes) -> bytes:
+    """Number cells holding NaN, 1e999, 0x10 and -INF where 計画 and 実績 are asked for."""
+    changes = [cell(ref, b"<v>" + value + b"</v>") for ref, value in NOT_NUMBERS_STORED.items()]
+
+    def apply(xml: bytes) -> bytes:
+        for change in changes:
+            xml = change(xml)
+        return xml
+
+    return edit(base, MAIN, apply)
+
+
+NOT_NUMBER_TEXTS = ["NaN", "1e999", "0x10", "inf", "10²", "①", "9" * 400]
+"""Indicator results typed as text that no reading makes a finite decimal number."""
+
+
+def indicator_texts(plan: Plan, department_id: str, texts: list[str]) -> bytes:
+    """A 調査票 whose indicator results are the given texts (typed as text), one per row."""
+
+    def type_results(workbook: Workbook) -> None:
+        sheet = workbook[plan.submission.indicator_sheet_name]
+        column = {c.value: c.column for c in sheet[HEADER_ROW]}[
+            INDICATOR_INPUT_HEADER.format(year=plan.fiscal_year.current)
+        ]
+        for row, text in zip(range(HEADER_ROW + 1, sheet.max_row + 1), texts, strict=False):
+            result = sheet.cell(row=row, column=column)
+            result.value, result.data_type = text, "s"
+
+    return filled_workbook(plan, department_id, edit=type_results)

@@ -1,4 +1,9 @@
-"""Feedback workbooks (差戻し票) that tell a department what to fix, cell by cell."""
+"""Feedback workbooks (差戻し票) that tell a department what to fix, cell by cell.
+
+A file refused as a whole (empty, not a workbook, not the 調査票, in the wrong folder) was
+never read row by row: its 差戻し票 says what was wrong with the file and marks no row
+問題なし, since none was looked at.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,13 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks.check.submissions import row_state
+from tasks.check.submissions import FILE_RULE, row_state
 from tasks.check.validate import Finding
 from tasks.intake.ledger import LedgerEntry
 from tasks.ooxml import normalise_package
 from tasks.plan.model import Plan
 from tasks.workspace.keys import feedback_key as feedback_key_of
-from tasks.workspace.names import safe_stem
+from tasks.workspace.names import safe_stem, visible_text
 
 _HEADERS = ["No.", "区分", "シート", "セル", "入力されていた値", "内容と直し方", "正しい入力"]
 _WIDTHS = [6, 10, 14, 8, 30, 70, 24]
@@ -36,21 +41,12 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
     # Write-only: a 差戻し票 goes to one file in seven; streaming it out costs a third.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("差戻し票")
-    blocking = sum(1 for f in findings if f.severity == "critical")
     department = plan.department(entry.department_id).name if entry.department_id else "（不明）"
-    verdict = (
-        "差し戻します。下の「要修正」をすべて直して、同じフォルダに提出し直してください。"
-        if blocking
-        else "受け付けました。下の「注意」を次回の入力の参考にしてください。"
-    )
     states = row_states(plan, entry, findings)
-    counts = {s: sum(1 for r in states if r[2] == s) for s in ("要修正", "注意", "問題なし")}
     lines = [
         f"{plan.municipality} {plan.fiscal_year.current}年度 提出内容の確認結果（差戻し票）",
         f"部署: {department}　ファイル: {entry.original_name}　受付: {entry.received_at}",
-        verdict,
-        f"行ごとの状況（シート「{_ROWS_SHEET}」）: 全 {len(states)} 行のうち "
-        + "・".join(f"{s} {n} 行" for s, n in counts.items()),
+        *_verdict(findings, states),
     ]
     header_row = len(lines) + 2
     for col, width in enumerate(_WIDTHS, start=1):
@@ -76,10 +72,33 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
             finding.expected,
         ]
         sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
-    _write_row_states(workbook, plan, states)
+    if states:
+        _write_row_states(workbook, plan, states)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return normalise_package(buffer.getvalue())
+
+
+def _verdict(findings: list[Finding], states: list[tuple[str, str, str, int]]) -> list[str]:
+    """Return what the 差戻し票 says of the file as a whole and of its rows."""
+    refused = [f for f in findings if f.rule == FILE_RULE]
+    if refused:
+        return [
+            "差し戻します。このファイルは全体として受け付けられませんでした"
+            "（ファイルを読み取れないため、行ごとの確認はしていません）。",
+            f"理由: {refused[0].message}",
+            "下の「要修正」を直して、同じフォルダに提出し直してください。",
+        ]
+    if any(f.severity == "critical" for f in findings):
+        verdict = "差し戻します。下の「要修正」をすべて直して、同じフォルダに提出し直してください。"
+    else:
+        verdict = "受け付けました。下の「注意」を次回の入力の参考にしてください。"
+    counts = {s: sum(1 for r in states if r[2] == s) for s in ("要修正", "注意", "問題なし")}
+    return [
+        verdict,
+        f"行ごとの状況（シート「{_ROWS_SHEET}」）: 全 {len(states)} 行のうち "
+        + "・".join(f"{s} {n} 行" for s, n in counts.items()),
+    ]
 
 
 _ROWS_SHEET = "行ごとの状況"
@@ -92,8 +111,9 @@ def row_states(
     """Return (事業ID, 事業名, 状況, 指摘の数) for every row the department was asked for.
 
     A blocking finding on one row leaves the others visible: each row shows its own state.
+    A file refused as a whole has no row states: none of its rows was read.
     """
-    if entry.department_id is None:
+    if entry.department_id is None or any(f.rule == FILE_RULE for f in findings):
         return []
     rows = []
     for initiative in plan.initiatives_of(entry.department_id):
@@ -127,7 +147,8 @@ def _cell(
     fill: PatternFill | None = None,
     alignment: Alignment | None = None,
 ) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    shown = visible_text(value) if isinstance(value, str) else value  # nothing hidden acts
+    cell = WriteOnlyCell(sheet, value=shown)
     if isinstance(value, str):
         cell.data_type = "s"  # a found value such as "=1+1" stays text
     if font is not None:

@@ -78,7 +78,7 @@ def inspect_package(data: bytes) -> dict[str, SheetFacts]:
         if name.startswith(_SHEET_FOLDERS):
             sheet = sheet_names.get(name, entry.filename)
             scanner = SheetScanner(sheet, package)
-            package.scan(entry, scanner.start, scanner.end, sheet=sheet)
+            package.scan(entry, scanner.start, scanner.end, sheet=sheet, text=scanner.text)
             facts.setdefault(sheet, scanner.facts)
         elif name in _COUNTED_TABLES:
             # calamine loads every string up front, sized by what the table declares.

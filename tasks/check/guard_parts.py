@@ -17,8 +17,10 @@ from xml.parsers import expat
 from tasks.check import guard_bounds as bounds
 from tasks.errors import SubmissionError
 
-StartHandler = Callable[[str, dict[str, str]], None]
+StartHandler = Callable[[str, dict[str, str]], bool | None]
+"""Called as an element opens; True asks for the element's text (see ``Package.scan``)."""
 EndHandler = Callable[[str], None]
+TextHandler = Callable[[str], None]
 
 _CHUNK_BYTES = 64 * 1024
 
@@ -70,11 +72,14 @@ class Package:
         start: StartHandler | None = None,
         end: EndHandler | None = None,
         sheet: str | None = None,
+        text: TextHandler | None = None,
     ) -> None:
         """Stream an XML part through expat, refusing any DTD, and call the handlers.
 
         Parts with a ``start`` handler are held to the element budget: the handler costs
         Python time per element. Without one, expat runs at C speed and nothing is counted.
+        ``text`` receives the text that follows an element whose ``start`` returned True, up
+        to the next element (one call per text node): only what is asked for costs a call.
         """
         where = f"シート「{sheet}」" if sheet else entry.filename
         parser = expat.ParserCreate()
@@ -86,12 +91,16 @@ class Package:
                 sheet=sheet,
             )
 
+        listening = False
+
         def count_then_start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal listening
             self.elements += 1
             if self.elements > bounds.MAX_SCANNED_ELEMENTS:
                 raise bounds.too_many_cells(where, sheet)
-            if start is not None:
-                start(name, attrs)
+            if start is not None and (start(name, attrs) is True) != listening and text:
+                listening = not listening
+                parser.CharacterDataHandler = text if listening else None
 
         # Rejecting the DOCTYPE as it opens means no entity is ever declared, let alone expanded.
         parser.StartDoctypeDeclHandler = refuse_dtd
@@ -100,6 +109,7 @@ class Package:
             parser.StartElementHandler = count_then_start
         if end is not None:
             parser.EndElementHandler = end
+        parser.buffer_text = True  # a text node in one call, however the chunks split it
         try:
             for chunk in self.chunks(entry):
                 parser.Parse(chunk, False)

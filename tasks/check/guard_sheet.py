@@ -3,7 +3,9 @@
 calamine builds a dense range from A1 to the last cell it finds, so one value in XFD1048576
 would make it allocate 17 billion cells. The scanner refuses any cell position or used range
 past the bounds of ``tasks.check.guard_bounds`` and counts cells against the workbook's budget. It
-also notes the cells holding formulas and the merged ranges, for the reader to refuse.
+also notes the cells holding formulas and the merged ranges, for the reader to refuse, and
+the number cells whose stored value is no number (``NaN``, ``1e999``, ``0x10``: calamine would
+read them as NaN, infinity or text), for the reader to report by cell.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 from tasks.check import guard_bounds as bounds
 from tasks.check.guard_parts import Package, local_name
+from tasks.check.normalise import parse_stored_number
 from tasks.errors import SubmissionError
 
 # A cell reference as sheets write it (A1 style, no $): column letters, then the row.
@@ -22,11 +25,16 @@ CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 @dataclass
 class SheetFacts:
     """What the guard saw in one sheet: cells holding a formula or an error value (#N/A …),
-    merged ranges (A1 style)."""
+    merged ranges (A1 style), and number cells holding no number (by cell, as stored)."""
 
     formulas: list[str] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    not_numbers: dict[str, str] = field(default_factory=dict)
+
+
+_MAX_SHOWN_VALUE = 40
+"""The most characters of a stored value kept to show the department."""
 
 
 class SheetScanner:
@@ -41,14 +49,20 @@ class SheetScanner:
         self.row = 0
         self.col = 0
         self.cell: str | None = None
+        self.numeric = False
+        self.value: list[str] | None = None
 
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        """Handle an element as it opens."""
+    def start(self, name: str, attrs: dict[str, str]) -> bool:
+        """Handle an element as it opens; return True for a number cell's value (its text)."""
         local = local_name(name)
         if local == "c":
             self._start_cell(attrs.get("r"))
+            self.numeric = attrs.get("t", "n") == "n"
             if attrs.get("t") == "e" and self.cell is not None:
                 self.facts.errors.append(self.cell)
+        elif local == "v" and self.numeric and self.cell is not None:
+            self.value = []
+            return True
         elif local == "f" and self.cell is not None:
             self.facts.formulas.append(self.cell)
         elif local == "row":
@@ -59,15 +73,30 @@ class SheetScanner:
             self._check_dimension(attrs.get("ref", ""))
         elif local == "mergeCell":
             self.facts.merged.append(attrs.get("ref", ""))
+        return False
 
     def end(self, name: str) -> None:
         """Handle an element as it closes."""
         local = local_name(name)
-        if local == "c":
+        if local == "v" and self.value is not None:
+            self._check_number("".join(self.value))
+            self.value = None
+        elif local == "c":
             self.cell = None
+            self.numeric = False
             self.col += 1
         elif local == "row":
             self.row += 1
+
+    def text(self, data: str) -> None:
+        """Handle text: kept only inside a number cell's value."""
+        if self.value is not None and len(self.value) < 64:  # a number is short; enough to show
+            self.value.append(data)
+
+    def _check_number(self, raw: str) -> None:
+        if raw and self.cell is not None and parse_stored_number(raw) is None:
+            shown = raw if len(raw) <= _MAX_SHOWN_VALUE else f"{raw[:_MAX_SHOWN_VALUE]}…"
+            self.facts.not_numbers[self.cell.upper()] = shown
 
     def _start_cell(self, ref: str | None) -> None:
         row = self.row

@@ -11,23 +11,39 @@ neither: a number is never picked out of a sentence. Kanji numerals (``三十五
 read either: they collide with ordinary words (``一部``, ``市内一円``, ``一人一人``) and with
 the units ``千円``/``万円``, and a department asked to write digits loses nothing.
 
+This module is the one place that says what a number is: after the folding above, only a
+finite decimal number is one. ``NaN``, ``inf``, ``1e999``, ``0x10``, digits that NFKC makes
+out of other characters (``10²`` would read as 102, ``①`` as 1) and a decimal too long for a
+float (it would overflow to infinity) are not numbers. ``parse_stored_number`` applies the
+same rule to the value a sheet stores in a number cell (``<v>1.5E-3</v>``).
+
+Cell text keeps its wording, but never what cannot be seen: ``clean_text`` takes out control
+and format characters (bidi overrides such as U+202E, zero widths, the byte order mark) and
+shows private-use characters (外字, which no other machine displays) as ``〓``, and says what
+it took out, so that the reader can tell the department which cell held them.
+
 Fiscal years (和暦 and 西暦 labels) are read and written by ``tasks.plan.fiscal_year``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _LINE_BREAK = re.compile("\r\n|[\r\x85\u2028\u2029]")
+_KEPT_CONTROLS = frozenset("\t\n")
+_REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+PRIVATE_USE_MARK = "〓"
+"""Shown for a private-use character (外字): the mark Japanese print uses for a missing glyph."""
 
 NO_VALUE = "値なし"
 """The status of a cell holding only a dash (－, ―, ー …) or a slash."""
@@ -68,6 +84,8 @@ _CELL = (
     rf"[ \t]*(?P<unit>{_alternatives(_UNITS)})?"
 )
 _CELL_RE = re.compile(_CELL)
+# A number as a sheet stores it in a number cell (<v>), as Excel and every library write it.
+_STORED_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -85,14 +103,26 @@ class ParsedNumber:
     unit: str | None = None
 
 
-def normalise_text(value: object) -> str | None:
-    """Return a cell value as clean text, or ``None`` for an empty cell.
+@dataclass(frozen=True)
+class CleanText:
+    """A cell's text as kept, and what was taken out of it or replaced (each once, in order)."""
 
-    Control and zero-width characters go, line breaks become ``\\n``, the ends are trimmed;
-    the wording itself (全角 letters included) is kept as written.
+    text: str | None
+    removed: tuple[str, ...] = ()
+    """Control and format characters taken out (U+202E, U+200B, U+0007 …)."""
+    replaced: tuple[str, ...] = ()
+    """Private-use characters (外字) shown as ``PRIVATE_USE_MARK``."""
+
+
+def clean_text(value: object) -> CleanText:
+    """Return a cell value as clean text, and the hidden characters that were in it.
+
+    Line breaks become ``\\n`` and the ends are trimmed; control and format characters go
+    (tabs and line breaks stay), private-use characters become ``〓``; the wording itself
+    (全角 letters included) is kept as written.
     """
     if value is None:
-        return None
+        return CleanText(None)
     if isinstance(value, bool):
         text = "TRUE" if value else "FALSE"
     elif isinstance(value, float):
@@ -102,8 +132,55 @@ def normalise_text(value: object) -> str | None:
     else:
         text = str(value)
     text = _LINE_BREAK.sub("\n", text)
-    text = _ZERO_WIDTH.sub("", _CONTROL.sub("", text)).strip()
-    return text or None
+    removed: dict[str, None] = {}
+    replaced: dict[str, None] = {}
+    if not text.isprintable():  # the common case costs one C call; the rest looks closer
+        kept = []
+        for char in text:
+            if char.isprintable() or char in _KEPT_CONTROLS:
+                kept.append(char)
+                continue
+            category = unicodedata.category(char)
+            if category == "Co":
+                replaced[char] = None
+                kept.append(PRIVATE_USE_MARK)
+            elif category in _REMOVED_CATEGORIES or _is_noncharacter(char):
+                removed[char] = None
+            else:
+                kept.append(char)  # spaces, and code points newer than this Python knows
+        text = "".join(kept)
+    return CleanText(text.strip() or None, tuple(removed), tuple(replaced))
+
+
+def normalise_text(value: object) -> str | None:
+    """Return a cell value as clean text, or ``None`` for an empty cell (see ``clean_text``)."""
+    return clean_text(value).text
+
+
+def parse_stored_number(raw: str) -> float | None:
+    """Return the number a sheet stores in a number cell (``<v>``), or None if it is none.
+
+    Only a finite decimal is a number: ``NaN``, ``INF``, ``1e999``, ``0x10`` are not.
+    """
+    if _STORED_NUMBER.fullmatch(raw) is None:
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
+
+
+def _has_other_digits(text: str) -> bool:
+    """Return whether text holds a character NFKC turns into a digit that is no decimal digit.
+
+    Superscripts (``10²`` would read as 102), circled and parenthesised numbers (``①`` as 1),
+    fractions: Unicode's "other number" (No). pyarrow's RE2 calls the same class ``\\p{No}``.
+    """
+    return not text.isascii() and any(unicodedata.category(char) == "No" for char in text)
+
+
+def _is_noncharacter(char: str) -> bool:
+    # U+FDD0–U+FDEF and the last two code points of every plane: never text (XML refuses some).
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def normalise_grade(text: str | None) -> str | None:
@@ -120,13 +197,15 @@ def parse_number(text: str | None) -> ParsedNumber:
         return ParsedNumber(value=None, status=None, ok=True)
     folded = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).strip()
     match = _CELL_RE.fullmatch(folded)
-    if match is None:
+    if match is None or _has_other_digits(text):
         return ParsedNumber(value=None, status=None, ok=False)
     if match["dash"]:
         return ParsedNumber(value=None, status=NO_VALUE, ok=True)
     if match["status"]:
         return ParsedNumber(value=None, status=match["status"], ok=True)
     value = float(match["number"].replace(",", ""))
+    if not math.isfinite(value):  # digits enough to overflow a float: no number
+        return ParsedNumber(value=None, status=None, ok=False)
     if match["sign"] and match["sign"] in _MINUS_SIGNS:
         value = -value
     unit = match["unit"]
@@ -159,16 +238,21 @@ def parse_numbers(cells: pd.Series) -> pd.DataFrame:
 
 
 def _parse_distinct(texts: pa.Array) -> pd.DataFrame:
+    other_digits = pc.match_substring_regex(texts, r"\p{No}").to_numpy(zero_copy_only=False)
     texts = pc.replace_substring_regex(texts, _ZERO_WIDTH.pattern, "")
     folded = pc.utf8_trim_whitespace(pc.utf8_normalize(texts, form="NFKC"))
     extracted = pc.extract_regex(folded, f"^(?:{_CELL})$")
     # A group that took no part in the match, or any group of a cell that did not match,
     # comes back as "".
     parts = pa.Table.from_struct_array(extracted).to_pandas().replace("", None)
-    number = pd.to_numeric(parts["number"].str.replace(",", "", regex=False)).astype("float64")
+    # astype, not to_numeric: 400 digits are an int too large for a float there, inf here.
+    number = parts["number"].str.replace(",", "", regex=False).astype("float64")
     negative = parts["sign"].isin(list(_MINUS_SIGNS)).to_numpy()
     value = number.where(~negative, -number) + 0.0
     status = parts["status"].where(parts["dash"].isna(), NO_VALUE)
     unit = parts["unit"].replace(_UNIT_SPELLINGS)
+    # Not a number, as parse_number says: digits NFKC made up, or too many for a float.
+    refused = other_digits.astype(bool) | np.isinf(value.to_numpy())
+    value, status, unit = value.mask(refused), status.mask(refused), unit.mask(refused)
     ok = status.notna() | value.notna()
     return pd.DataFrame({"value": value, "status": status, "unit": unit, "ok": ok})

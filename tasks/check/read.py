@@ -4,8 +4,9 @@ No parser sees a submission before the package guard (``tasks.check.guard``) has
 is not an .xlsx, zip bombs, macros, links, DTDs and sheets too large for a form, and notes the
 formulas and merged cells of every sheet. Only then does python-calamine read cell values; it
 never evaluates formulas. Formulas and merged cells in the sheets we read are refused by cell,
-as are hidden or missing sheets. Everything else is returned as data, control characters
-removed.
+as are hidden or missing sheets. Everything else is returned as data, cleaned cell by cell
+(``tasks.check.cells``): hidden characters taken out and number cells holding no number read
+as their stored text, each with a note on its cell.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tasks.call.workbook import (
     INDICATOR_NOTE_HEADER,
     field_label,
 )
+from tasks.check.cells import CellNote, read_row
 from tasks.check.guard import inspect_package
 from tasks.check.guard_bounds import RESAVE
 from tasks.check.guard_sheet import CELL_REF, SheetFacts, column_letter
@@ -59,6 +61,8 @@ class ReadSubmission:
     indicator_records: list[SheetRecord]
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     identity_cells: dict[str, str] = field(default_factory=dict)
+    notes: list[CellNote] = field(default_factory=list)
+    """What was cleaned or refused in single cells of the table sheets, cell by cell."""
 
 
 def read_submission(data: bytes, plan: Plan) -> ReadSubmission:
@@ -75,7 +79,9 @@ def read_submission(data: bytes, plan: Plan) -> ReadSubmission:
     main_labels = {ID_HEADER: "initiative_id"} | {
         field_label(plan, f.label): f.key for f in plan.submission.fields
     }
-    records, main_columns = _read_table(workbook, main_name, main_labels, facts.get(main_name))
+    records, main_columns, notes = _read_table(
+        workbook, main_name, main_labels, facts.get(main_name)
+    )
     indicator_records: list[SheetRecord] = []
     columns = {main_name: main_columns}
     indicator_name = plan.submission.indicator_sheet_name
@@ -87,16 +93,18 @@ def read_submission(data: bytes, plan: Plan) -> ReadSubmission:
             INDICATOR_INPUT_HEADER.format(year=plan.fiscal_year.current): "actual",
             INDICATOR_NOTE_HEADER: "note",
         }
-        indicator_records, indicator_columns = _read_table(
+        indicator_records, indicator_columns, indicator_notes = _read_table(
             workbook, indicator_name, indicator_labels, facts.get(indicator_name)
         )
         columns[indicator_name] = indicator_columns
+        notes += indicator_notes
     return ReadSubmission(
         identity=identity,
         records=records,
         indicator_records=indicator_records,
         columns=columns,
         identity_cells=identity_cells,
+        notes=notes,
     )
 
 
@@ -243,7 +251,7 @@ def _read_table(
     sheet_name: str,
     labels: dict[str, str],
     facts: SheetFacts | None,
-) -> tuple[list[SheetRecord], dict[str, str]]:
+) -> tuple[list[SheetRecord], dict[str, str], list[CellNote]]:
     _refuse_formulas(sheet_name, facts)
     rows = _sheet_rows(workbook, sheet_name)
     header_index = next(
@@ -273,15 +281,15 @@ def _read_table(
             )
         positions[key] = header.index(label)
     records = []
+    notes: list[CellNote] = []
+    not_numbers = facts.not_numbers if facts is not None else {}
     for offset, row in enumerate(rows[header_index + 1 :], start=1):
-        values = {
-            key: normalise_text(row[col]) if col < len(row) else None
-            for key, col in positions.items()
-        }
+        row_number = header_index + 1 + offset
+        values, row_notes = read_row(sheet_name, row_number, row, positions, not_numbers)
         if all(v is None for v in values.values()):
             continue
-        row_number = header_index + 1 + offset
         _refuse_long_texts(sheet_name, row_number, values, positions)
         records.append(SheetRecord(sheet=sheet_name, row=row_number, values=values))
+        notes += row_notes
     letters = {key: column_letter(col) for key, col in positions.items()}
-    return records, letters
+    return records, letters, notes

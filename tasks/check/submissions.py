@@ -1,15 +1,19 @@
 """Check a batch of archived submissions: read each, validate all at once, decide per file.
 
 What happens to each file is data in the result, never an exception: a file that cannot be
-read becomes one blocking finding, and the rest of the batch goes on.
+read becomes one blocking finding, and the rest of the batch goes on. The same bytes in several
+folders are checked once, and several files of one department are decided, by the rules of
+``tasks.check.conflicts``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tasks.check.cells import NOT_A_NUMBER_RULE, CellNote
+from tasks.check.conflicts import SameBytes, choose_checked, one_department_notes
 from tasks.check.read import ReadSubmission, read_submission
 from tasks.check.suites import identity_suite, indicator_suite, main_suite
 from tasks.check.validate import (
@@ -47,6 +51,10 @@ class ReadBatch:
     """Every file of the batch, read or not."""
     staged: StagedBatch
     findings: list[Finding]
+    same_bytes: list[SameBytes] = field(default_factory=list)
+    """Copies not checked: another folder's file with the same bytes was."""
+    checked_notes: dict[str, str] = field(default_factory=dict)
+    """By sha256: the note of a file checked for copies of it in other folders."""
 
 
 @dataclass(frozen=True)
@@ -62,31 +70,60 @@ class CheckedBatch:
     indicators: pd.DataFrame
     findings: list[Finding]
     rejected: frozenset[str]
+    same_bytes: list[SameBytes] = field(default_factory=list)
+    checked_notes: dict[str, str] = field(default_factory=dict)
+
+    def skipped(self, entry: LedgerEntry) -> SameBytes | None:
+        """Return why a file of the batch was not checked itself, or None if it was."""
+        return next(
+            (
+                s
+                for s in self.same_bytes
+                if (s.sha256, s.source_key) == (entry.sha256, entry.source_key)
+            ),
+            None,
+        )
 
 
 def read_batch(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> ReadBatch:
-    """Read the archived bytes of ``entries``; a file that cannot be read is one finding."""
+    """Read the archived bytes of ``entries``; a file that cannot be read is one finding.
+
+    Bytes held by several entries (copies in several folders) are read once and checked as
+    the copy that ``tasks.check.conflicts.choose_checked`` picks.
+    """
     findings: list[Finding] = []
     reads: dict[str, tuple[str | None, ReadSubmission]] = {}
+    same_bytes: list[SameBytes] = []
+    checked_notes: dict[str, str] = {}
+    copies: dict[str, list[LedgerEntry]] = {}
     for entry in sorted(entries, key=lambda e: e.sha256):
-        if entry.department_id is None:
+        copies.setdefault(entry.sha256, []).append(entry)
+    for sha256, group in copies.items():
+        if all(e.department_id is None for e in group):
             findings.append(
-                _file_finding(entry.sha256, _WRONG_FOLDER.format(fy=plan.fiscal_year.current))
+                _file_finding(sha256, _WRONG_FOLDER.format(fy=plan.fiscal_year.current))
             )
             continue
         try:
-            reads[entry.sha256] = (
-                entry.department_id,
-                read_submission(storage.read_bytes(entry.archive_key), plan),
-            )
+            read = read_submission(storage.read_bytes(group[0].archive_key), plan)
         except SubmissionError as err:
-            findings.append(_file_finding(entry.sha256, err.message_ja, err.sheet, err.cell))
+            findings.append(_file_finding(sha256, err.message_ja, err.sheet, err.cell))
+            continue
         except Exception as err:  # a reader's bug must not stop the other files: refuse this one
-            findings.append(
-                _file_finding(entry.sha256, _UNREADABLE.format(kind=type(err).__name__))
-            )
+            findings.append(_file_finding(sha256, _UNREADABLE.format(kind=type(err).__name__)))
+            continue
+        chosen, skipped, note = choose_checked(plan, group, read.identity.get("department_id"))
+        reads[sha256] = (chosen.department_id, read)
+        findings += [_note_finding(sha256, note) for note in read.notes]
+        same_bytes += skipped
+        if note is not None:
+            checked_notes[sha256] = note
     return ReadBatch(
-        shas=sorted(e.sha256 for e in entries), staged=stage_frames(plan, reads), findings=findings
+        shas=sorted(e.sha256 for e in entries),
+        staged=stage_frames(plan, reads),
+        findings=findings,
+        same_bytes=same_bytes,
+        checked_notes=checked_notes,
     )
 
 
@@ -102,15 +139,30 @@ def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
         (staged.indicators, indicator_suite(plan)),
     ):
         findings += validate_frame(frame, suite, parameters, cells)
-    findings = dedupe_findings(findings)
+    findings = dedupe_findings(_unshadowed(findings))
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(
         main=with_row_states(staged.main, findings),
         indicators=staged.indicators,
         findings=findings,
         rejected=rejected,
+        same_bytes=[s for b in batches for s in b.same_bytes],
+        checked_notes={k: v for b in batches for k, v in b.checked_notes.items()},
     )
 
+
+def _unshadowed(findings: list[Finding]) -> list[Finding]:
+    """Drop what the suites say about a cell whose stored number is none: one finding says it."""
+    broken = {(f.sha256, f.sheet, f.cell) for f in findings if f.rule == NOT_A_NUMBER_RULE}
+    return [
+        f
+        for f in findings
+        if f.rule == NOT_A_NUMBER_RULE or (f.sha256, f.sheet, f.cell) not in broken
+    ]
+
+
+FILE_RULE = "readable_workbook"
+"""The rule of a finding that refuses a file as a whole: it was not read row by row."""
 
 ROW_STATE = "row_state"
 """Staged column: 要修正, 注意 or 問題なし for the row (its own findings and its indicators')."""
@@ -146,29 +198,20 @@ def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) 
 
 
 def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntry]) -> Ledger:
-    """Return the ledger with each checked file's status, counts and first error.
+    """Return the ledger with each checked file's status, counts, first error and notes.
 
     The newest accepted file of a department supersedes its older accepted ones; both stay.
+    A copy not checked itself (same bytes in another folder) is rejected with its note.
     """
     by_sha: dict[str, list[Finding]] = {}
     for finding in batch.findings:
         by_sha.setdefault(finding.sha256, []).append(finding)
-    checked_shas = {e.sha256 for e in checked}
+    checked_pairs = {(e.sha256, e.source_key) for e in checked}
     row_counts = _row_counts(batch.main)
     entries = []
     for entry in ledger.entries:
-        if entry.sha256 in checked_shas and entry.status == "pending":
-            found = by_sha.get(entry.sha256, [])
-            blocking = [f for f in found if f.severity == "critical"]
-            entry = entry.model_copy(
-                update={
-                    "status": "rejected" if entry.sha256 in batch.rejected else "accepted",
-                    "first_error": _describe(blocking[0]) if blocking else None,
-                    "blocking": len(blocking),
-                    "warnings": len(found) - len(blocking),
-                    "row_states": row_counts.get(entry.sha256, {}),
-                }
-            )
+        if (entry.sha256, entry.source_key) in checked_pairs and entry.status == "pending":
+            entry = _outcome(entry, batch, by_sha.get(entry.sha256, []), row_counts)
         entries.append(entry)
     latest: dict[str, int] = {}
     for position, entry in enumerate(entries):
@@ -180,7 +223,46 @@ def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntr
         else e
         for i, e in enumerate(entries)
     ]
+    now_checked = [e for e in entries if (e.sha256, e.source_key) in checked_pairs]
+    notes = one_department_notes(now_checked)
+    entries = [
+        e.model_copy(update={"notes": [*e.notes, notes[(e.sha256, e.source_key)]]})
+        if (e.sha256, e.source_key) in notes
+        else e
+        for e in entries
+    ]
     return ledger.model_copy(update={"entries": entries})
+
+
+def _outcome(
+    entry: LedgerEntry,
+    batch: CheckedBatch,
+    found: list[Finding],
+    row_counts: dict[str, dict[str, int]],
+) -> LedgerEntry:
+    """Return a checked entry with its status, counts, first error and notes."""
+    skipped = batch.skipped(entry)
+    if skipped is not None:
+        return entry.model_copy(
+            update={
+                "status": "rejected",
+                "first_error": skipped.note,
+                "blocking": 1,
+                "notes": [*entry.notes, skipped.note],
+            }
+        )
+    blocking = [f for f in found if f.severity == "critical"]
+    checked_note = batch.checked_notes.get(entry.sha256)
+    return entry.model_copy(
+        update={
+            "status": "rejected" if entry.sha256 in batch.rejected else "accepted",
+            "first_error": _describe(blocking[0]) if blocking else None,
+            "blocking": len(blocking),
+            "warnings": len(found) - len(blocking),
+            "row_states": row_counts.get(entry.sha256, {}),
+            "notes": [*entry.notes, checked_note] if checked_note else entry.notes,
+        }
+    )
 
 
 def _row_counts(main: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -204,7 +286,21 @@ def _file_finding(
         message=message,
         found=None,
         expected="配布した調査票（.xlsx）",
-        rule="readable_workbook",
+        rule=FILE_RULE,
+    )
+
+
+def _note_finding(sha256: str, note: CellNote) -> Finding:
+    return Finding(
+        sha256=sha256,
+        sheet=note.sheet,
+        cell=note.cell,
+        severity=note.severity,
+        message=note.message,
+        found=note.found,
+        expected=note.expected,
+        rule=note.rule,
+        initiative_id=note.initiative_id,
     )
 
 

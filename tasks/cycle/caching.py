@@ -28,7 +28,7 @@ from tasks.workspace.keys import (
     ledger_key,
     staged_prefix,
 )
-from tasks.workspace.storage import Storage
+from tasks.workspace.storage import Storage, own_objects
 
 
 @cache
@@ -55,7 +55,7 @@ def stored_content(storage: Storage, prefixes: Iterable[str]) -> list[bytes]:
     """Return every object under the prefixes as (key, bytes) parts, sorted by key."""
     parts: list[bytes] = []
     for prefix in prefixes:
-        for stored in storage.list(prefix):
+        for stored in own_objects(storage.list(prefix)):
             parts.append(stored.key.encode())
             parts.append(storage.read_bytes(stored.key))
     return parts
@@ -101,7 +101,8 @@ _CONTENT_PARAMETERS = ("plan", "storage", "entries", "reads")
 
 
 def read_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
-    """Key a read of archived files on the files themselves: their names are their hashes."""
+    """Key a read of archived files on the files themselves (their names are their hashes),
+    and on where each was found: copies of the same bytes are decided by folder and order."""
     plan: Plan = parameters["plan"]
     entries = parameters["entries"]
     return fingerprint(
@@ -110,7 +111,9 @@ def read_cache_key(_context: Any, parameters: dict[str, Any]) -> str:
             code_version(),
             plan_hash(plan),
             parameters["storage"].describe(""),
-            *sorted(f"{e.sha256} {e.department_id}" for e in entries),
+            *sorted(
+                f"{e.sha256} {e.department_id} {e.source_key} {e.source_mtime}" for e in entries
+            ),
         ]
     )
 
@@ -160,7 +163,7 @@ def _staged(plan: Plan, storage: Storage) -> list[bytes]:
 def _dataset_and_templates(plan: Plan, storage: Storage) -> list[bytes]:
     # The dataset's xlsx and CSV are written by the render step itself: not what it reads.
     dataset: list[bytes] = []
-    for stored in storage.list("curated"):
+    for stored in own_objects(storage.list("curated")):
         if not stored.key.endswith(EXPORT_SUFFIXES):
             dataset += [stored.key.encode(), storage.read_bytes(stored.key)]
     return dataset + _ledger(plan, storage) + _templates(plan)

@@ -66,6 +66,8 @@ class FileOutcome:
     blocking: int
     warnings: int
     feedback_key: str | None
+    notes: tuple[str, ...] = ()
+    """How a conflict with other files was decided (see ``LedgerEntry.notes``)."""
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,19 @@ READ_BATCH_FILES = 200
 def pending_batches(
     plan: Plan, storage: Storage, size: int = READ_BATCH_FILES
 ) -> list[list[LedgerEntry]]:
-    """Return the files waiting to be checked, by sha256, in batches of ``size``."""
+    """Return the files waiting to be checked, by sha256, in batches of about ``size``.
+
+    Copies of the same bytes stay in one batch, which decides between them.
+    """
     ledger = load_ledger(storage, plan.fiscal_year.current)
     pending = sorted((e for e in ledger.entries if e.status == "pending"), key=lambda e: e.sha256)
-    return [pending[start : start + size] for start in range(0, len(pending), size)]
+    batches: list[list[LedgerEntry]] = []
+    for entry in pending:
+        if batches and (len(batches[-1]) < size or batches[-1][-1].sha256 == entry.sha256):
+            batches[-1].append(entry)
+        else:
+            batches.append([entry])
+    return batches
 
 
 def read_pending(plan: Plan, storage: Storage, entries: list[LedgerEntry]) -> ReadBatch:
@@ -153,18 +164,19 @@ def check_pending(
     ):
         reads = [read_batch(storage, plan, pending)]
     batch = validate_batch(plan, reads)
-    accepted = [e.sha256 for e in pending if e.sha256 not in batch.rejected]
+    accepted = sorted({e.sha256 for e in pending if e.sha256 not in batch.rejected})
     stage_accepted(storage, year, batch.main, batch.indicators, accepted)
-    outcomes = []
+    keys: dict[tuple[str, str], str | None] = {}
     for entry in pending:
-        findings = [f for f in batch.findings if f.sha256 == entry.sha256]
+        # A copy not checked itself (its bytes were, in another folder) has only its note.
+        skipped = batch.skipped(entry) is not None
+        findings = [] if skipped else [f for f in batch.findings if f.sha256 == entry.sha256]
         key = feedback_key(plan, entry) if findings else None
         if key:
             storage.write_bytes(key, build_feedback_workbook(plan, entry, findings))
-        outcomes.append((entry, findings, key))
+        keys[(entry.sha256, entry.source_key)] = key
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)
-    statuses = {e.sha256: e.status for e in ledger.entries}
     # Data Docs show what went wrong: built when there are findings, not for a clean batch.
     index = publish_data_docs(storage, datadocs_prefix(year)) if batch.findings else None
     if index is None:
@@ -174,17 +186,23 @@ def check_pending(
         findings=batch.findings,
         data_docs=storage.describe(index) if index else None,
         files=[
-            FileOutcome(
-                sha256=entry.sha256,
-                department_id=entry.department_id,
-                original_name=entry.original_name,
-                status=statuses[entry.sha256],
-                blocking=sum(1 for f in findings if f.severity == "critical"),
-                warnings=sum(1 for f in findings if f.severity != "critical"),
-                feedback_key=key,
-            )
-            for entry, findings, key in outcomes
+            _outcome_of(e, keys[(e.sha256, e.source_key)])
+            for e in ledger.entries
+            if (e.sha256, e.source_key) in keys
         ],
+    )
+
+
+def _outcome_of(entry: LedgerEntry, feedback: str | None) -> FileOutcome:
+    return FileOutcome(
+        sha256=entry.sha256,
+        department_id=entry.department_id,
+        original_name=entry.original_name,
+        status=entry.status,
+        blocking=entry.blocking,
+        warnings=entry.warnings,
+        feedback_key=feedback,
+        notes=tuple(entry.notes),
     )
 
 

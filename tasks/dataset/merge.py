@@ -21,7 +21,7 @@ from tasks.workspace.keys import staged_key as staged_key_of
 from tasks.workspace.keys import (
     staged_prefix,
 )
-from tasks.workspace.storage import Storage
+from tasks.workspace.storage import Storage, own_objects
 
 
 def staged_key(fiscal_year: int, shas: list[str], kind: str) -> str:
@@ -56,7 +56,7 @@ def stage_accepted(
 def load_staged(storage: Storage, fiscal_year: int, kind: str, shas: set[str]) -> pd.DataFrame:
     """Return the staged rows of the given files, in file and row order."""
     frames = []
-    for stored in storage.list(staged_prefix(fiscal_year)):
+    for stored in own_objects(storage.list(staged_prefix(fiscal_year))):
         if stored.key.endswith(f".{kind}.parquet"):
             frame = pd.read_parquet(io.BytesIO(storage.read_bytes(stored.key)))
             frames.append(frame[frame["sha256"].isin(shas)] if "sha256" in frame else frame[:0])

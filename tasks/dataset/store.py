@@ -27,7 +27,8 @@ from tasks.workspace.keys import (
     indicators_key,
     plan_changes_key,
 )
-from tasks.workspace.storage import Storage
+from tasks.workspace.names import visible_text
+from tasks.workspace.storage import Storage, own_objects
 
 SCHEMA_VERSION = 1
 KEY = ["fiscal_year", "initiative_id", "department_id"]
@@ -115,7 +116,7 @@ def load_indicator_history(storage: Storage, before_year: int) -> pd.DataFrame:
     """Return the indicator rows of every curated year before ``before_year``, oldest first."""
     years = sorted(
         int(o.key.split("/")[1])
-        for o in storage.list("curated")
+        for o in own_objects(storage.list("curated"))
         if o.key.endswith("/indicators.parquet") and o.key.split("/")[1].isdigit()
     )
     frames = [load_indicators(storage, y) for y in years if y < before_year]
@@ -138,7 +139,8 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     """Return a frame as CSV for Excel users (UTF-8 with BOM), formula-like text neutralised.
 
     A cell starting with =, +, -, @ (or a tab or carriage return) would run as a formula when
-    the CSV is opened in a spreadsheet; it is written with a leading apostrophe instead.
+    the CSV is opened in a spreadsheet; it is written with a leading apostrophe instead. Control
+    and bidi characters are shown as ``<U+202E>``, never written as they are.
     """
     safe = frame.copy()
     for column in safe.columns:
@@ -148,9 +150,11 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def _neutralise(value: object) -> object:
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        value = "'" + value
+    return visible_text(value)
 
 
 def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
@@ -169,7 +173,10 @@ def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
     value = plain_value(value)
-    if not isinstance(value, str) or not value.startswith("="):
+    if not isinstance(value, str):
+        return value
+    value = visible_text(value)  # openpyxl refuses control characters; bidi ones never act
+    if not value.startswith("="):
         return value
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # text that starts with "=" stays text

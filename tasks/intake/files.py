@@ -2,19 +2,20 @@
 
 A storage lists whatever people and their machines put in intake: the intake takes only the
 files that stayed the same for a while (``list_stable``), skips what editors and
-operating systems leave beside them (``is_system_file``), and reads each (``read_unchanged``)
-so that one file that vanished, changed or cannot be read never stops the others.
+operating systems leave beside them (``is_artefact``), and reads each (``read_unchanged``)
+so that one file that vanished, changed or cannot be read never stops the others; one that
+can never be read gets its reason in Japanese (``unreadable_reason``).
 """
 
 from __future__ import annotations
 
 import time
 
-from tasks.errors import StorageError
+from tasks.errors import StorageError, UnreadableObjectError
 from tasks.intake.ledger import Ledger
 from tasks.workspace.keys import intake_prefix
 from tasks.workspace.names import display_name, ledger_text
-from tasks.workspace.storage import Storage, StoredObject, safe_key
+from tasks.workspace.storage import Storage, StoredObject
 
 
 def list_stable(
@@ -79,12 +80,15 @@ def read_unchanged(
 def unreadable_reason(key: str, err: StorageError) -> str | None:
     """Return why a listed file can never be read, in Japanese, or None if it may pass."""
     name = display_name(key.rsplit("/", 1)[-1])
-    try:
-        safe_key(key)
-    except StorageError:
+    if isinstance(err, UnreadableObjectError) and err.kind == "key":
+        return _odd_key_reason(key)
+    if isinstance(err, UnreadableObjectError):
+        what = (
+            "リンク（シンボリックリンク）" if err.kind == "link" else "通常のファイルではないもの"
+        )
         return (
-            f"「{name}」はファイル名に「\\」が含まれているため読み取れません。"
-            "「\\」を使わない名前に変えて、自部署のフォルダに提出し直してください。"
+            f"「{name}」は{what}のため読み取りません。"
+            "調査票のファイルそのものを自部署のフォルダに提出し直してください。"
         )
     cause = err.__cause__
     code = getattr(cause, "response", {}).get("Error", {}).get("Code")
@@ -94,6 +98,33 @@ def unreadable_reason(key: str, err: StorageError) -> str | None:
             "アクセス権を確かめてください。部署は保存し直して提出し直してください。"
         )
     return None
+
+
+def _odd_key_reason(key: str) -> str:
+    """Return why a key that no safe key can name is not read, and what to do, in Japanese."""
+    name = display_name(key.rsplit("/", 1)[-1])
+    if "\\" in key:
+        return (
+            f"「{name}」はファイル名に「\\」が含まれているため読み取れません。"
+            "「\\」を使わない名前に変えて、自部署のフォルダに提出し直してください。"
+        )
+    if "\x00" in key:
+        return (
+            f"「{name}」は名前に NUL 文字（<U+0000>）が含まれているため読み取れません。"
+            "普通の名前に変えて、自部署のフォルダに提出し直してください。"
+        )
+    shown = display_name(key.removeprefix("intake/"))
+    return (
+        f"「{shown}」は保存場所の指定（パス）に「//」「/./」「/../」、先頭や末尾の「/」などが"
+        "含まれているため読み取れません。アップロードに使った道具の保存先の指定を確かめ、"
+        "自部署のフォルダ（intake/年度/部署ID/）にファイル名だけを付けて提出し直してください。"
+    )
+
+
+def is_artefact(stored: StoredObject) -> bool:
+    """Return whether a listed object is no submission: an editor's or a system's file, or an
+    empty folder marker (``…/``, what S3 consoles create for "Create folder")."""
+    return is_system_file(stored.key) or (stored.key.endswith("/") and stored.size == 0)
 
 
 _SYSTEM_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"}
@@ -106,7 +137,7 @@ def is_system_file(key: str) -> bool:
     # Excel keeps "~$name.xlsx" while a workbook is open; Finder and Explorer leave the rest.
     # A copy from an NTFS share can bring a file's alternate stream as "name:Zone.Identifier".
     return (
-        name.startswith(("~$", "."))
+        (name.startswith(("~$", ".")) and name not in (".", ".."))  # "." and ".." are paths
         or name.lower() in _SYSTEM_NAMES
         or name.endswith(":Zone.Identifier")
         or any(folder.lower() in _SYSTEM_FOLDERS for folder in folders)
@@ -117,6 +148,6 @@ def anything_new(storage: Storage, ledger: Ledger) -> bool:
     """Return whether intake holds a file the ledger has not seen as it is (name, size, time)."""
     seen = {(e.source_key, e.size, e.source_mtime) for e in ledger.entries}
     return any(
-        (ledger_text(o.key), o.size, o.mtime) not in seen and not is_system_file(o.key)
+        (ledger_text(o.key), o.size, o.mtime) not in seen and not is_artefact(o)
         for o in storage.list(intake_prefix(ledger.fiscal_year))
     )

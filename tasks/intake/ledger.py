@@ -6,7 +6,9 @@ entries (``tasks.intake.collect``); checking sets their status (``tasks.check.su
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -52,6 +54,9 @@ class LedgerEntry(BaseModel):
     warnings: int = 0
     row_states: dict[str, int] = {}
     """Rows of the file by state (要修正, 注意, 問題なし), so one bad row hides no other."""
+    notes: list[str] = []
+    """How a conflict with other files was decided, in Japanese, naming them and the one taken
+    (same bytes elsewhere, several files of one department at once, names that look the same)."""
 
 
 class Ledger(BaseModel):
@@ -75,3 +80,30 @@ def save_ledger(storage: Storage, ledger: Ledger) -> None:
     """Write the ledger atomically."""
     payload = json.dumps(ledger.model_dump(), ensure_ascii=False, indent=1, sort_keys=True)
     storage.write_bytes(ledger_key(ledger.fiscal_year), payload.encode("utf-8"))
+
+
+_JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def japan_time(received_at: str) -> str:
+    """Return a ledger time (UTC) as Japan time, as people there read it."""
+    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).strftime("%Y-%m-%d %H:%M")
+
+
+def japan_date(received_at: str) -> dt.date:
+    """Return the day in Japan of a ledger time."""
+    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).date()
+
+
+def name_form(entry: LedgerEntry) -> str:
+    """Return how an entry's file name is written, to tell apart names that look the same."""
+    if entry.original_name_bytes is None:
+        return "UTF-8・NFC"
+    raw = bytes.fromhex(entry.original_name_bytes)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "Shift_JIS など UTF-8 以外"
+    if unicodedata.is_normalized("NFC", text):
+        return "UTF-8・見えない文字あり"
+    return "UTF-8・NFD（Mac の表記）"

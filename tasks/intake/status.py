@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tasks.intake.ledger import STATUS_JA, Ledger, LedgerEntry
+from tasks.intake.ledger import STATUS_JA, Ledger, LedgerEntry, japan_date, japan_time
 from tasks.plan.model import Plan
 from tasks.workspace.names import display_name
 
-STATUS_COLUMNS = ["部署", "状況", "最終受付", "ファイル", "要修正", "注意", "行の状況", "期限"]
+STATUS_COLUMNS = [
+    "部署", "状況", "最終受付", "ファイル", "要修正", "注意", "行の状況", "期限", "備考",
+]  # fmt: skip
 
 
 def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[str, str]]:
@@ -37,18 +39,19 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
             state = "未提出"
         late = deadline is not None and (
             (not accepted and today > deadline)
-            or (bool(accepted) and _japan_date(accepted[-1].received_at) > deadline)
+            or (bool(accepted) and japan_date(accepted[-1].received_at) > deadline)
         )
         rows.append(
             {
                 "部署": department.name,
                 "状況": state,
-                "最終受付": _japan_time(latest.received_at) if latest else "",
+                "最終受付": japan_time(latest.received_at) if latest else "",
                 "ファイル": latest.original_name if latest else "",
                 "要修正": str(latest.blocking) if latest else "",
                 "注意": str(latest.warnings) if latest else "",
                 "行の状況": _row_states(latest),
                 "期限": ("期限超過" if late else "期限内") if deadline else "",
+                "備考": _remarks(entries),
             }
         )
     stray = [e for e in ledger.entries if e.department_id is None]
@@ -57,12 +60,13 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
             {
                 "部署": "（フォルダ違い）",
                 "状況": STATUS_JA[entry.status],
-                "最終受付": _japan_time(entry.received_at),
+                "最終受付": japan_time(entry.received_at),
                 "ファイル": display_name(entry.source_key),
                 "要修正": str(entry.blocking),
                 "注意": str(entry.warnings),
                 "行の状況": _row_states(entry),
                 "期限": "",
+                "備考": _remarks([entry]),
             }
         )
     return rows
@@ -75,7 +79,21 @@ def format_status_table(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
-_JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
+def _remarks(entries: list[LedgerEntry]) -> str:
+    """Return what the latest run noted on a department's files: conflicts and how they were
+    decided (same bytes elsewhere, several files at once, names that look the same), and why
+    a file could not be read at all."""
+    if not entries:
+        return ""
+    last_run = max(e.received_at for e in entries)
+    remarks: dict[str, None] = {}
+    for entry in entries:
+        if entry.received_at != last_run:
+            continue
+        remarks.update(dict.fromkeys(entry.notes))
+        if not entry.archive_key and entry.first_error:  # never read: nothing else says why
+            remarks[f"「{entry.original_name}」: {entry.first_error}"] = None
+    return " ／ ".join(remarks)
 
 
 def _row_states(entry: LedgerEntry | None) -> str:
@@ -84,15 +102,6 @@ def _row_states(entry: LedgerEntry | None) -> str:
         return ""
     states = ("要修正", "注意", "問題なし")
     return "・".join(f"{state} {entry.row_states.get(state, 0)}" for state in states)
-
-
-def _japan_time(received_at: str) -> str:
-    """Return a ledger time (UTC) as Japan time, as people there read it."""
-    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).strftime("%Y-%m-%d %H:%M")
-
-
-def _japan_date(received_at: str) -> dt.date:
-    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).date()
 
 
 def _latest(entries: list[LedgerEntry]) -> LedgerEntry | None:

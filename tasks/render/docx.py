@@ -1,4 +1,12 @@
-"""Render the committee's Word 資料 from a docxtpl template in ``templates/``."""
+"""Render the committee's Word 資料 from a docxtpl template (``tasks.render.templates``).
+
+Every value the template prints is data, whatever it holds: escaped as XML text, with control
+and bidi characters shown as ``<U+202E>`` (``tasks.workspace.names.visible_text``), and
+guarded against docxtpl's own rewriting of ``{_{`` into ``{{`` after rendering. Nothing in a
+value is ever evaluated: the tags are the template's. Whether a tag would be left in the
+document is therefore asked of the template alone (its literal text and string constants),
+before rendering: a template at fault is named, and no department's text can fail a render.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +19,20 @@ from typing import Any
 from docx.opc.exceptions import PackageNotFoundError
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, TemplateError, nodes
+from markupsafe import Markup, escape
 
 from tasks.errors import RenderError
 from tasks.ooxml import normalise_package
 from tasks.render.chart import build_grade_chart
 from tasks.render.templates import TemplateSource, read_template
+from tasks.workspace.names import visible_text
 
-_LEFTOVER_TAG = re.compile(r"\{\{|\{%|%\}|\}\}")
+_LEFTOVER_TAG = re.compile(r"\{\{|\{%|%\}|\}\}|\{_\{|\}_\}|\{_%|%_\}")
+"""Jinja's tag marks, and docxtpl's escapes that it turns into them after rendering."""
+_DOCXTPL_ESCAPES = {"{_{": "{&#95;{", "}_}": "}&#95;}", "{_%": "{&#95;%", "%_}": "%&#95;}"}
 _XML_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+_XML_TAG = re.compile(r"<[^>]+>")
 
 
 def render_committee_docx(template: str | Path | TemplateSource, context: dict[str, Any]) -> bytes:
@@ -28,6 +41,7 @@ def render_committee_docx(template: str | Path | TemplateSource, context: dict[s
     path = source.shown
     try:
         document = DocxTemplate(io.BytesIO(source.data))
+        document.init_docx()
         declared = document.get_undeclared_template_variables()
         if "grade_chart" in declared:
             # The chart is drawn only where the section is shown: never an empty chart.
@@ -46,19 +60,23 @@ def render_committee_docx(template: str | Path | TemplateSource, context: dict[s
         raise RenderError(
             f"{path}: テンプレートに資料にない項目名があります（つづりを確認）: {missing}"
         )
+    env = Environment(undefined=StrictUndefined, autoescape=True, finalize=_as_data)
     try:
-        document.render(context, jinja_env=Environment(undefined=StrictUndefined), autoescape=True)
+        leftover = _template_leftovers(document, env)
+        if not leftover:
+            document.render(context, jinja_env=env, autoescape=True)
     except TemplateError as err:
         raise RenderError(
             f"{path}: Word のテンプレートの {{ }} や {{% %}} の書き方に誤りがあります: {err}"
         ) from err
+    if leftover:
+        raise RenderError(
+            f"{path}: テンプレートに、置き換えられずに資料に残るタグの記号があります"
+            f"（{{{{ }}}} や {{% %}} の書き方を確認）: {leftover[:3]}"
+        )
     buffer = io.BytesIO()
     document.save(buffer)
-    data = normalise_package(buffer.getvalue())
-    leftover = _leftover_tags(data)
-    if leftover:
-        raise RenderError(f"{path}: 置き換えられなかったタグが残っています: {leftover[:3]}")
-    return data
+    return normalise_package(buffer.getvalue())
 
 
 def docx_text(data: bytes) -> str:
@@ -73,5 +91,31 @@ def docx_text(data: bytes) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _leftover_tags(data: bytes) -> list[str]:
-    return [line for line in docx_text(data).splitlines() if _LEFTOVER_TAG.search(line)]
+def _as_data(value: object) -> object:
+    """Return a printed value as XML text that shows exactly what it holds (Jinja's finalize)."""
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value  # numbers print as they are; InlineImage and the like are markup
+    escaped = str(escape(visible_text(value)))
+    for mark, kept in _DOCXTPL_ESCAPES.items():
+        escaped = escaped.replace(mark, kept)  # docxtpl rewrites these after rendering
+    return Markup(escaped)
+
+
+def _template_leftovers(document: DocxTemplate, env: Environment) -> list[str]:
+    """Return the template's own text that would stay in the 資料 as a tag (``{{`` …).
+
+    Looked for where only the template can put it: the literal text between tags (after
+    docxtpl's own preparation of the XML) and the string constants inside tags.
+    """
+    parts = [document.get_xml()] + [
+        document.get_part_xml(part)
+        for uri in (document.HEADER_URI, document.FOOTER_URI)
+        for _, part in document.get_headers_footers(uri)
+    ]
+    found: list[str] = []
+    for xml in parts:
+        tree = env.parse(document.patch_xml(xml))
+        texts = [_XML_TAG.sub("", node.data) for node in tree.find_all(nodes.TemplateData)]
+        texts += [n.value for n in tree.find_all(nodes.Const) if isinstance(n.value, str)]
+        found += [text.strip() for text in texts if _LEFTOVER_TAG.search(text)]
+    return found

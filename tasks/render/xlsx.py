@@ -13,7 +13,10 @@ Jinja expressions as the Word template (see ``tasks.render.report`` for the cont
 - a sheet named ``様式`` is copied once per 基本目標 (``goal`` is that goal there) and named
   after it; ``|vmerge`` in a cell merges equal neighbours in that column (the 目標 column).
 
-Every text is written as a string cell, so a value such as ``=SUM(A1)`` stays text.
+Every text is written as a string cell, so a value such as ``=SUM(A1)`` stays text; control
+and bidi characters in it are shown as ``<U+202E>`` (openpyxl refuses the first, and the second
+would reorder what the committee reads), and a value printed in a page header or footer has its
+``&`` doubled, so that it is never read as one of Excel's header codes (``&P``, ``&"font"``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tasks.errors import RenderError
 from tasks.ooxml import normalise_package
 from tasks.render.templates import TemplateSource, read_template
+from tasks.workspace.names import visible_text
 
 PER_GOAL_SHEET = "様式"
 _MAX_SHEET_TITLE = 31
@@ -59,6 +63,7 @@ def render_committee_xlsx(template: str | Path | TemplateSource, context: dict[s
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.filters["vmerge"] = lambda value: value
     evaluate = _Evaluator(env)
+    headers = _Evaluator(Environment(undefined=StrictUndefined, finalize=_header_value))
     try:
         for sheet in list(workbook.worksheets):
             if sheet.title == PER_GOAL_SHEET:
@@ -71,12 +76,12 @@ def render_committee_xlsx(template: str | Path | TemplateSource, context: dict[s
                     copied.print_title_rows = sheet.print_title_rows
                     copied.freeze_panes = sheet.freeze_panes
                     workbook.move_sheet(copied, offset=position + offset - workbook.index(copied))
-                    _fill_sheet(evaluate, copied, {**context, "goal": goal}, per_goal=True)
+                    _fill_sheet(evaluate, headers, copied, {**context, "goal": goal}, per_goal=True)
                 workbook.remove(sheet)
             else:
                 # A sheet whose A1 is {% if … %} and renders empty is a section not shown.
                 conditional = str(sheet["A1"].value or "").startswith("{% if")
-                _fill_sheet(evaluate, sheet, context, per_goal=False)
+                _fill_sheet(evaluate, headers, sheet, context, per_goal=False)
                 if conditional and not sheet["A1"].value:
                     workbook.remove(sheet)
     except (TemplateError, KeyError, TypeError, IndexError) as err:
@@ -90,13 +95,17 @@ def render_committee_xlsx(template: str | Path | TemplateSource, context: dict[s
 
 
 def _fill_sheet(
-    evaluate: _Evaluator, sheet: Worksheet, context: dict[str, Any], per_goal: bool
+    evaluate: _Evaluator,
+    headers: _Evaluator,
+    sheet: Worksheet,
+    context: dict[str, Any],
+    per_goal: bool,
 ) -> None:
     # On a per-goal sheet ``goal`` is that sheet's goal, not a loop.
     for part in (sheet.oddHeader, sheet.oddFooter):
         for side in (part.left, part.center, part.right):
             if side.text and "{{" in side.text:
-                side.text = str(evaluate(side.text, context))
+                side.text = visible_text(str(headers(side.text, context)))
     loop_row, variable = _find_loop_row(sheet, skip={"goal"} if per_goal else set())
     for row in sheet.iter_rows():
         if row[0].row == loop_row:
@@ -185,11 +194,16 @@ def _write(cell: Cell, value: object) -> None:
     if isinstance(value, int | float):
         cell.value = value
         return
-    text = str(value)
+    text = visible_text(str(value))
     # Assigning a str that starts with "=" makes openpyxl write a formula; force a string.
     cell.value = text if text else None
     if text:
         cell.data_type = "s"
+
+
+def _header_value(value: object) -> object:
+    """Return a value printed in a page header with its ``&`` doubled (Jinja's finalize)."""
+    return value.replace("&", "&&") if isinstance(value, str) else value
 
 
 def _merge_equal_runs(sheet: Worksheet, column: int, first: int, last: int) -> None:

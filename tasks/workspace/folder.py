@@ -1,16 +1,24 @@
-"""The workspace on a local or network folder: atomic writes by rename, leases by hard link."""
+"""The workspace on a local or network folder: atomic writes by rename, leases by hard link.
+
+A listing leaves nothing out: links and what is no regular file (a FIFO, a socket) are listed
+as they are, and reading one refuses (UnreadableObjectError): a link could pull any readable
+file of this machine into the archive, and a FIFO would block the reader for ever.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from tasks.errors import StorageError
+from tasks.errors import StorageError, UnreadableObjectError
+from tasks.workspace.names import visible_text
 from tasks.workspace.storage import HOST, StoredObject, process_alive, safe_key
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
@@ -61,8 +69,24 @@ class FolderStorage:
             )
 
     def read_bytes(self, key: str) -> bytes:
+        path = self._path(key)
         try:
-            return self._path(key).read_bytes()
+            # Not through a link, and without waiting on a FIFO: such an object is refused.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                raise UnreadableObjectError(
+                    f"{self.describe(key)} はリンクのため読みません", kind="link"
+                ) from err
+            raise StorageError(f"{self.describe(key)} を読めません: {err}") from err
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise UnreadableObjectError(
+                        f"{self.describe(key)} は通常のファイルではないため読みません",
+                        kind="special",
+                    )
+                return handle.read()
         except OSError as err:
             raise StorageError(f"{self.describe(key)} を読めません: {err}") from err
 
@@ -180,22 +204,27 @@ class FolderStorage:
         return tmp_name
 
     def list(self, prefix: str) -> list[StoredObject]:
+        prefix = prefix.rstrip("/")  # a folder, with or without its slash
         base = self._path(prefix) if prefix else self.root
         self._check_root()
         if not base.is_dir():
             return []
         objects = []
         try:
+            # rglob does not descend into a linked folder: the link itself is listed.
             for path in base.rglob("*"):
-                # A link could pull any readable file of this machine into the archive.
-                if path.is_symlink() or not path.is_file() or path.name.startswith(".tmp-"):
+                try:
+                    info = path.lstat()
+                except FileNotFoundError:
+                    continue  # gone since the folder was read: not there
+                if stat.S_ISDIR(info.st_mode) or path.name.startswith(".tmp-"):
                     continue
-                stat = path.stat()
                 key = path.relative_to(self.root).as_posix()
-                objects.append(StoredObject(key=key, size=stat.st_size, mtime=stat.st_mtime))
+                objects.append(StoredObject(key=key, size=info.st_size, mtime=info.st_mtime))
         except OSError as err:
             raise StorageError(f"{self.describe(prefix)} の一覧を取得できません: {err}") from err
         return sorted(objects, key=lambda o: o.key)
 
     def describe(self, key: str) -> str:
-        return str(self._path(key)) if key else str(self.root)
+        # For messages and logs: a name's control or bidi characters shown, never acting.
+        return visible_text(str(self._path(key)) if key else str(self.root))

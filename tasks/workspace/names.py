@@ -73,6 +73,26 @@ def display_name(name: str) -> str:
     return shown
 
 
+def visible_text(text: str) -> str:
+    """Return text with every hidden character shown as ``<U+202E>``; line breaks and tabs stay.
+
+    For text that reaches people whatever it holds (a cell's value in a 差戻し票, a dataset
+    written before cells were cleaned): a bidi override or a control character never acts.
+    """
+    if text.isprintable():
+        return text
+    return "".join(f"<U+{ord(c):04X}>" if _acts_unseen(c) else c for c in text)
+
+
+def _acts_unseen(char: str) -> bool:
+    """Return whether a character in text is hidden or acts (not a newer letter Python lacks)."""
+    if char in "\n\t":
+        return False
+    code = ord(char)
+    noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+    return noncharacter or unicodedata.category(char) in _HIDDEN_CATEGORIES - {"Cn"}
+
+
 def exact_name_hex(name: str) -> str | None:
     """Return the name's exact bytes in hex when its display form is not those bytes, else None."""
     raw = name_bytes(name)

@@ -19,6 +19,7 @@ from botocore.exceptions import (
 )
 
 from tasks.errors import CredentialsError, StorageError
+from tasks.workspace.names import visible_text
 from tasks.workspace.storage import StoredObject, safe_key
 
 # Credentials, region and endpoint (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, for moto or MinIO)
@@ -100,8 +101,11 @@ def _s3_errors(action: str, url: str) -> Iterator[None]:
 class S3Storage:
     """Storage in an S3 bucket under a key prefix, with the folder backend's key layout.
 
-    Objects under the prefix that no key can name (folder markers ending in ``/``, keys with
-    ``//``, ``..`` or a backslash) are not listed: the folder backend cannot hold them either.
+    S3 holds any key: ``a//b``, ``a/./b``, ``a/../b``, a NUL, a backslash, a folder marker
+    ending in ``/``. No safe key names them (the folder backend cannot hold them), but each
+    is listed, so that nobody's file vanishes: reading one raises UnreadableObjectError. A
+    listing also finds the keys that spell its folder oddly (``ws//intake/2021/…``,
+    ``ws/intake/./2021/…``), by following empty and ``.`` segments down the way.
     """
 
     def __init__(
@@ -210,40 +214,72 @@ class S3Storage:
                 raise
         return True
 
+    def _list_all(self, search: str) -> dict[str, tuple[int, float]]:
+        """Return every key under ``search`` with its size and time."""
+        found: dict[str, tuple[int, float]] = {}
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=search, PaginationConfig={"PageSize": self.page_size}
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                found[str(item["Key"])] = (int(item["Size"]), item["LastModified"].timestamp())
+        return found
+
+    def _odd_spellings(self, start: str, folders: list[str]) -> list[str]:
+        """Return the prefixes below ``start`` that spell ``folders`` with extra ``//`` or ``/./``.
+
+        One listing by folder level (with a delimiter, so only the level's names come back);
+        the plain spelling is listed by the caller.
+        """
+        found: list[str] = []
+        level: list[tuple[str, int, bool]] = [(start, 0, False)]
+        while level:
+            below: list[tuple[str, int, bool]] = []
+            for at, depth, odd in level:
+                if depth == len(folders):
+                    if odd:
+                        found.append(at)
+                    continue
+                for name in self._folder_names(at):
+                    if name in ("", "."):
+                        below.append((f"{at}{name}/", depth, True))
+                    elif name == folders[depth]:
+                        below.append((f"{at}{name}/", depth + 1, odd))
+            level = below
+        return found
+
+    def _folder_names(self, at: str) -> list[str]:
+        """Return the names of the folders directly below ``at`` (S3's common prefixes)."""
+        names: list[str] = []
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=at, Delimiter="/"
+        )
+        for page in pages:
+            for common in page.get("CommonPrefixes", []):
+                names.append(str(common["Prefix"])[len(at) : -1])
+        return names
+
+    def describe(self, key: str) -> str:
+        # For messages and logs: a key's control or bidi characters shown, never acting.
+        return visible_text(f"s3://{self.bucket}/{self._object_key(key) if key else self.prefix}")
+
+    # Declared last: below it, ``list`` in this class body would name this method.
     def list(self, prefix: str) -> list[StoredObject]:
+        prefix = prefix.rstrip("/")  # a folder, with or without its slash
         root = f"{self.prefix}/" if self.prefix else ""
         # A prefix names a folder, as on disk: "intake/2021" must not match "intake/20210/".
         search = f"{self._object_key(prefix)}/" if prefix else root
-        objects = []
         with _s3_errors("list", self.describe(prefix)):
-            pages = self._client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=search, PaginationConfig={"PageSize": self.page_size}
-            )
-            for page in pages:
-                for item in page.get("Contents", []):
-                    key = str(item["Key"]).removeprefix(root)
-                    if _is_canonical_key(key):
-                        objects.append(
-                            StoredObject(
-                                key=key,
-                                size=int(item["Size"]),
-                                mtime=item["LastModified"].timestamp(),
-                            )
-                        )
+            found = self._list_all(search)
+            if prefix:
+                for odd in self._odd_spellings(root, prefix.split("/")):
+                    found |= self._list_all(odd)
+        objects = [
+            StoredObject(key=key.removeprefix(root), size=size, mtime=mtime)
+            for key, (size, mtime) in found.items()
+        ]
         return sorted(objects, key=lambda o: o.key)
-
-    def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self._object_key(key) if key else self.prefix}"
 
 
 def _error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
-
-
-def _is_canonical_key(key: str) -> bool:
-    # A "\\" is only a character in S3: such a key is listed (the intake refuses it by name,
-    # visibly) though it is never read or written.
-    try:
-        return safe_key(key.replace("\\", "_")) == key.replace("\\", "_")
-    except StorageError:
-        return False

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from tasks.errors import StorageError
+from tasks.errors import StorageError, UnreadableObjectError
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,11 @@ class Storage(Protocol):
 
     # Declared last: below it, ``list`` in this class body would name this method.
     def list(self, prefix: str) -> list[StoredObject]:
-        """Return every object under ``prefix``, sorted by key."""
+        """Return every object under ``prefix``, sorted by key; none is left out.
+
+        Objects whose key no safe key can name (``a//b``, ``a/./b``, ``a/../b``, a NUL; on a
+        folder, a link or a FIFO) are listed too: reading one raises UnreadableObjectError.
+        """
         ...
 
 
@@ -85,11 +89,47 @@ def process_alive(pid: int) -> bool:
 
 
 def safe_key(key: str) -> str:
-    """Return ``key`` if it is a safe relative key, else raise StorageError."""
-    path = PurePosixPath(key)
-    if not key or path.is_absolute() or ".." in path.parts or "\\" in key or "\x00" in key:
-        raise StorageError(f"unsafe storage key: {key!r}")
-    return str(path)
+    """Return ``key`` if it is a safe relative key, else raise UnreadableObjectError.
+
+    Safe: POSIX segments joined by single slashes, none empty, ``.`` or ``..``, no backslash
+    and no NUL; the key is its own canonical form, so that it names one path on every backend.
+    """
+    if not key or "\\" in key or "\x00" in key or str(PurePosixPath(key)) != key:
+        raise UnreadableObjectError(f"unsafe storage key: {key!r}", kind="key")
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        raise UnreadableObjectError(f"unsafe storage key: {key!r}", kind="key")
+    return key
+
+
+def is_safe_key(key: str) -> bool:
+    """Return whether ``key`` is a safe relative key (see ``safe_key``)."""
+    try:
+        safe_key(key)
+    except StorageError:
+        return False
+    return True
+
+
+def own_objects(objects: list[StoredObject]) -> list[StoredObject]:
+    """Return the objects that shiryo itself could have written: those with safe keys.
+
+    For the folders only shiryo writes (curated, feedback, results); an odd key there is
+    nobody's output, and reading it would fail.
+    """
+    return [o for o in objects if is_safe_key(o.key)]
+
+
+def resolved_parts(key: str) -> list[str]:
+    """Return the folders and name a key spells, with empty and ``.`` segments dropped and
+    ``..`` going up: ``intake/2021/a//../a/./x.xlsx`` is ``[intake, 2021, a, x.xlsx]``."""
+    parts: list[str] = []
+    for part in key.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return parts
 
 
 def open_storage(workspace: str | Path) -> Storage:
