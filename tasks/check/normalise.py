@@ -218,6 +218,28 @@ def parse_number(text: str | None) -> ParsedNumber:
 _COLUMNS = {"value": "float64", "status": "str", "unit": "str", "ok": "bool"}
 
 
+def with_declared_units(cells: pd.Series, parsed: pd.DataFrame, units: pd.Series) -> pd.DataFrame:
+    """Return ``parsed`` with cells that end in their indicator's declared unit read as numbers.
+
+    The shared unit list knows 件, 人, % …; a plan may declare any unit for an indicator
+    (「組織」, 「人/km」): a cell such as 「101組織」 is that unit after a number. ``units`` holds
+    each cell's declared unit (on the same index; empty where none).
+    """
+    result = parsed.copy()
+    for index in parsed.index[~parsed["ok"].to_numpy(dtype=bool)]:
+        text, unit = cells[index], units[index]
+        if not isinstance(text, str) or not isinstance(unit, str) or not unit.strip():
+            continue
+        folded = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).strip()
+        declared = unicodedata.normalize("NFKC", unit).strip()
+        if not folded.endswith(declared):
+            continue
+        number = parse_number(folded.removesuffix(declared))
+        if number.ok and number.value is not None and number.unit is None:
+            result.loc[index, ["value", "status", "unit", "ok"]] = [number.value, None, unit, True]
+    return result.astype(_COLUMNS)
+
+
 def parse_numbers(cells: pd.Series) -> pd.DataFrame:
     """Parse a column of cell text at once, exactly as ``parse_number`` parses one cell.
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tasks.call.workbook import GROUP_GRADED, IDENTITY_SHEET, group_graded_rows
 from tasks.check.gx_context import RECORD_ID, run_suite
-from tasks.check.normalise import normalise_grade, parse_numbers
+from tasks.check.normalise import normalise_grade, parse_numbers, with_declared_units
 from tasks.check.read import ReadSubmission
 from tasks.check.suites import GRADE_OR_GROUP
 from tasks.errors import ConfigError
@@ -126,7 +126,7 @@ def stage_frames(plan: Plan, reads: dict[str, tuple[str | None, ReadSubmission]]
         ]
         main = _with_group_grades(plan, main, grade_key)
         main["initiative_key"] = main["department_id"] + "/" + main["initiative_id"].fillna("None")
-    indicators = _with_parsed_actuals(pd.DataFrame(indicator_rows))
+    indicators = _with_parsed_actuals(plan, pd.DataFrame(indicator_rows))
     return StagedBatch(
         identity=pd.DataFrame(identity_rows),
         main=main,
@@ -160,12 +160,20 @@ def _with_group_grades(plan: Plan, main: pd.DataFrame, grade_key: str) -> pd.Dat
     return frame
 
 
-def _with_parsed_actuals(frame: pd.DataFrame) -> pd.DataFrame:
+def _with_parsed_actuals(plan: Plan, frame: pd.DataFrame) -> pd.DataFrame:
     """Add the parsed indicator values beside the text as written (vectorised)."""
     if frame.empty:
         return frame
     raw = frame["actual"].astype(object).where(frame["actual"].notna(), None)
-    parsed = parse_numbers(raw)
+    declared = {(i.id, m.id): m.unit for i in plan.initiatives for m in i.indicators}
+    units = pd.Series(
+        [
+            declared.get((str(i), str(m)), "")
+            for i, m in zip(frame["initiative_id"], frame["indicator_id"], strict=True)
+        ],
+        index=frame.index,
+    )
+    parsed = with_declared_units(raw, parse_numbers(raw), units)
     frame["indicator_key"] = (
         frame["department_id"]
         + "/"
