@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.check.submissions import FILE_RULE, row_state
 from tasks.check.validate import Finding
-from tasks.intake.ledger import LedgerEntry
+from tasks.intake.ledger import LedgerEntry, japan_time
 from tasks.ooxml import normalise_package
 from tasks.plan.model import Plan
 from tasks.workspace.keys import feedback_key as feedback_key_of
@@ -45,7 +45,8 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
     states = row_states(plan, entry, findings)
     lines = [
         f"{plan.municipality} {plan.fiscal_year.current}年度 提出内容の確認結果（差戻し票）",
-        f"部署: {department}　ファイル: {entry.original_name}　受付: {entry.received_at}",
+        f"部署: {department}　ファイル: {entry.original_name}　"
+        f"受付: {japan_time(entry.received_at)}",
         *_verdict(findings, states),
     ]
     header_row = len(lines) + 2

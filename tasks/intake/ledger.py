@@ -86,8 +86,12 @@ _JAPAN = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def japan_time(received_at: str) -> str:
-    """Return a ledger time (UTC) as Japan time, as people there read it."""
-    return dt.datetime.fromisoformat(received_at).astimezone(_JAPAN).strftime("%Y-%m-%d %H:%M")
+    """Return a ledger time (UTC) as Japan time with its offset: ``2021-06-01 09:00 +09:00``.
+
+    The one way shiryo shows a time to people (status, 差戻し票, summaries, notes).
+    """
+    moment = dt.datetime.fromisoformat(received_at).astimezone(_JAPAN)
+    return moment.strftime("%Y-%m-%d %H:%M +09:00")
 
 
 def japan_date(received_at: str) -> dt.date:
