@@ -8,6 +8,7 @@ never read row by row: its 差戻し票 says what was wrong with the file and ma
 from __future__ import annotations
 
 import io
+import math
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -53,11 +54,7 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
     for col, width in enumerate(_WIDTHS, start=1):
         sheet.column_dimensions[chr(64 + col)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1  # every column on the page; as many pages down as needed
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    _print_on_a4(sheet, title_rows=f"{header_row}:{header_row}")
     for number, text in enumerate(lines):
         sheet.append([_cell(sheet, text, font=_TITLE if number == 0 else None)])
     sheet.append([])
@@ -72,6 +69,9 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
             finding.message,
             finding.expected,
         ]
+        # Printed (LibreOffice, Excel's PDF) rows keep the height they are given: one that
+        # holds every wrapped line, so that no text is cut.
+        sheet.row_dimensions[header_row + number].height = _row_height(values, _WIDTHS)
         sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
     if states:
         _write_row_states(workbook, plan, states)
@@ -129,10 +129,31 @@ def _write_row_states(
     sheet = workbook.create_sheet(_ROWS_SHEET)
     for col, width in enumerate([10, 50, 10, 10], start=1):
         sheet.column_dimensions[chr(64 + col)].width = width
+    _print_on_a4(sheet, title_rows="2:2")
     sheet.append([_cell(sheet, f"{plan.initiative_label}ごとの確認結果", font=_TITLE)])
     sheet.append([_cell(sheet, h, font=_BOLD, fill=_HEADER_FILL) for h in _ROW_HEADERS])
     for values in states:
         sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
+
+
+def _row_height(values: list[object], widths: list[int]) -> float:
+    """Return a row height (points) for wrapped values in columns of these widths (chars)."""
+    # A full-width character is about two units of column width; a line of 11 pt text is 15 pt.
+    lines = max(
+        sum(max(1, math.ceil(len(part) * 2 / max(width - 1, 1))) for part in str(v).split("\n"))
+        for v, width in zip(values, widths, strict=True)
+    )
+    return 15.0 * min(lines, 30)
+
+
+def _print_on_a4(sheet: WriteOnlyWorksheet, title_rows: str) -> None:
+    """Print the sheet on A4 landscape, every column on the page, its header on each page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1  # every column on the page; as many pages down as needed
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = title_rows
 
 
 _TITLE = Font(bold=True, size=14)
