@@ -22,6 +22,7 @@ from tasks.check.validate import Finding
 from tasks.intake.ledger import LedgerEntry, japan_time
 from tasks.ooxml import normalise_package
 from tasks.plan.model import Plan
+from tasks.workspace.keys import correction_key as correction_key_of
 from tasks.workspace.keys import feedback_key as feedback_key_of
 from tasks.workspace.names import safe_stem, visible_text
 
@@ -35,6 +36,14 @@ def feedback_key(plan: Plan, entry: LedgerEntry) -> str:
     folder = entry.department_id or "_unassigned"
     stem = safe_stem(entry.original_name)  # a name is data: never a path of the product's
     return feedback_key_of(plan.fiscal_year.current, folder, stem, entry.sha256)
+
+
+def correction_key(plan: Plan, entry: LedgerEntry) -> str:
+    """Return where a file's correction copy (修正用の調査票) goes."""
+    folder = entry.department_id or "_unassigned"
+    return correction_key_of(
+        plan.fiscal_year.current, folder, safe_stem(entry.original_name), entry.sha256
+    )
 
 
 def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Finding]) -> bytes:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.call.workbook import build_submission_workbook
-from tasks.check.feedback import build_feedback_workbook, feedback_key
+from tasks.check.correction import build_correction_copy
+from tasks.check.feedback import build_feedback_workbook, correction_key, feedback_key
 from tasks.check.gx_context import forget_validations, publish_data_docs
 from tasks.check.submissions import (
     ReadBatch,
@@ -174,6 +175,7 @@ def check_pending(
         key = feedback_key(plan, entry) if findings else None
         if key:
             storage.write_bytes(key, build_feedback_workbook(plan, entry, findings))
+            _write_correction_copy(plan, storage, entry, findings)
         keys[(entry.sha256, entry.source_key)] = key
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)
@@ -191,6 +193,17 @@ def check_pending(
             if (e.sha256, e.source_key) in keys
         ],
     )
+
+
+def _write_correction_copy(
+    plan: Plan, storage: Storage, entry: LedgerEntry, findings: list[Finding]
+) -> None:
+    """Write the department's own workbook with each cell to fix marked, when there is one."""
+    if not entry.archive_key or not storage.exists(entry.archive_key):
+        return
+    copy = build_correction_copy(storage.read_bytes(entry.archive_key), findings)
+    if copy is not None:
+        storage.write_bytes(correction_key(plan, entry), copy)
 
 
 def _outcome_of(entry: LedgerEntry, feedback: str | None) -> FileOutcome:

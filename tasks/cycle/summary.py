@@ -43,6 +43,8 @@ class FeedbackToSend:
     status: str
     """What became of the file, in Japanese (差戻し, 受理 …)."""
     key: str
+    correction: str | None = None
+    """The department's own workbook with each cell to fix marked (修正用の調査票), if made."""
 
 
 def current_feedback(plan: Plan, ledger: Ledger, storage: Storage) -> list[FeedbackToSend]:
@@ -63,11 +65,16 @@ def current_feedback(plan: Plan, ledger: Ledger, storage: Storage) -> list[Feedb
     for name, entry in latest:
         key = _feedback_of(written, year, entry)
         if key is not None:
-            found.append(FeedbackToSend(name, entry.original_name, STATUS_JA[entry.status], key))
+            correction = _feedback_of(written, year, entry, kind="修正用")
+            found.append(
+                FeedbackToSend(name, entry.original_name, STATUS_JA[entry.status], key, correction)
+            )
     return found
 
 
-def _feedback_of(written: list[str], year: int, entry: LedgerEntry) -> str | None:
+def _feedback_of(
+    written: list[str], year: int, entry: LedgerEntry, kind: str = "差戻し票"
+) -> str | None:
     """Return the feedback workbook written for ``entry``, found by folder and hash.
 
     Matched by the hash in its name rather than rebuilt from the file name, so that a change
@@ -75,7 +82,7 @@ def _feedback_of(written: list[str], year: int, entry: LedgerEntry) -> str | Non
     """
     folder = f"{feedback_prefix(year)}/{entry.department_id or '_unassigned'}/"
     suffix = f"_{entry.sha256[:8]}.xlsx"
-    matches = [k for k in written if k.startswith(folder) and k.endswith(suffix)]
+    matches = [k for k in written if k.startswith(f"{folder}{kind}_") and k.endswith(suffix)]
     return matches[-1] if matches else None
 
 
@@ -154,7 +161,10 @@ def format_run_summary(summary: RunSummary, describe: Callable[[str], str]) -> l
         lines.append(f"  {department.department.ljust(width, '　')}　{department.state}{came}")
     if summary.feedback:
         lines.append("部署に返す差戻し票（各部署の最新の提出）:")
-        lines += [f"  {f.department}（{f.status}）: {describe(f.key)}" for f in summary.feedback]
+        for f in summary.feedback:
+            lines.append(f"  {f.department}（{f.status}）: {describe(f.key)}")
+            if f.correction:
+                lines.append(f"    修正用の調査票（直すセルに印）: {describe(f.correction)}")
     else:
         lines.append("部署に返す差戻し票はありません。")
     return lines

@@ -99,6 +99,11 @@ def feedback_key(fiscal_year: int, folder: str, stem: str, sha256: str) -> str:
     return f"{feedback_prefix(fiscal_year)}/{folder}/差戻し票_{stem}_{sha256[:8]}.xlsx"
 
 
+def correction_key(fiscal_year: int, folder: str, stem: str, sha256: str) -> str:
+    """Return where a file's correction copy (修正用の調査票) goes, beside its 差戻し票."""
+    return f"{feedback_prefix(fiscal_year)}/{folder}/修正用_{stem}_{sha256[:8]}.xlsx"
+
+
 def curated_prefix(fiscal_year: int) -> str:
     """Return the folder of the year's dataset."""
     return f"curated/{fiscal_year}"

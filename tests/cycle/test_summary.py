@@ -32,7 +32,10 @@ def test_only_the_current_feedback_of_the_year_is_listed(workspace: Path) -> Non
     old.write_bytes(b"x")
     storage = open_storage(workspace)
     written = sorted(p.relative_to(workspace).as_posix() for p in workspace.glob("feedback/**/*"))
-    assert len([k for k in written if k.endswith(".xlsx")]) == 4  # three of 2021, one of 2020
+    sheets = [k for k in written if "/差戻し票_" in k]
+    assert len(sheets) == 4  # three of 2021, one of 2020
+    # Beside each 差戻し票 of a file with cells to fix; not for the stray, refused as a whole.
+    assert len([k for k in written if "/修正用_" in k]) == 2
 
     listed = current_feedback(plan, load_ledger(storage, 2021), storage)
 
@@ -41,6 +44,8 @@ def test_only_the_current_feedback_of_the_year_is_listed(workspace: Path) -> Non
         ("（フォルダ違い）", "提出.xlsx", "差戻し"),
     ]
     assert all(f.key.startswith("feedback/2021/") and storage.exists(f.key) for f in listed)
+    assert listed[0].correction and storage.exists(listed[0].correction)
+    assert listed[1].correction is None  # the stray file: refused as a whole, nothing to mark
 
 
 def test_a_run_is_summed_up_by_department(workspace: Path) -> None:
@@ -87,8 +92,9 @@ def test_a_run_is_summed_up_by_department(workspace: Path) -> None:
     assert any(
         line.strip().startswith("健康福祉課") and "今回 差戻し 1 件" in line for line in lines
     )
-    sent = lines[lines.index("部署に返す差戻し票（各部署の最新の提出）:") + 1 :]
-    assert len(sent) == 2
+    after = lines[lines.index("部署に返す差戻し票（各部署の最新の提出）:") + 1 :]
+    sent = [line for line in after if "修正用の調査票" not in line]
+    assert len(sent) == 2 and len(after) == 3  # 健康福祉課's with its marked workbook
     assert sent[0].strip().startswith("健康福祉課（差戻し）: ")
     assert sent[1].strip().startswith("（フォルダ違い）（差戻し）: ")
     assert all(f"{workspace}/feedback/2021/" in line for line in sent)

@@ -79,13 +79,15 @@ def test_every_run_ends_with_a_summary_in_japanese(tmp_path: Path) -> None:
     assert by_name["社会福祉協議会"] == ["受理", "今回", "受理", "1", "件"]
     assert by_name["地域総務課"] == ["差戻し中（再提出待ち）", "今回", "差戻し", "1", "件"]
     assert by_name["健康福祉課"] == ["未提出"]
-    (sent,) = lines[lines.index("部署に返す差戻し票（各部署の最新の提出）:") + 1 :]
+    sent, correction = lines[lines.index("部署に返す差戻し票（各部署の最新の提出）:") + 1 :]
     assert sent.strip().startswith("地域総務課（差戻し）: ")
     assert (workspace / sent.split(": ", 1)[1]).is_file()
-    assert lines[-1] == sent
+    assert correction.strip().startswith("修正用の調査票（直すセルに印）: ")
+    assert (workspace / correction.split(": ", 1)[1]).is_file()
+    assert lines[-1] == correction
 
     again = _shiryo_run(workspace, tmp_path / "prefect-home")
     assert again.returncode == 0, again.stderr
     tail = again.stdout.strip().splitlines()
     assert "2021年度（令和3年度）の取り込み: 新しいファイル 0 件" in tail
-    assert tail[-1] == sent
+    assert tail[-2:] == [sent, correction]
