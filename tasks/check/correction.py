@@ -34,7 +34,9 @@ def build_correction_copy(original: bytes, findings: list[Finding]) -> bytes | N
     """Return the department's workbook with each cell to fix marked; None when none can be.
 
     None for a file refused as a whole (no finding names a cell, or it cannot be opened as a
-    workbook): its 差戻し票 says what to do instead.
+    workbook): its 差戻し票 says what to do instead. Call it only for a file the reader read
+    whole (``tasks.cycle.steps``): openpyxl opens it in full, which a hostile sheet (a cell at
+    XFD1048576, a huge merged range) would make take minutes and gigabytes.
     """
     by_cell: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:

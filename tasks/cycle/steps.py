@@ -168,6 +168,9 @@ def check_pending(
     accepted = sorted({e.sha256 for e in pending if e.sha256 not in batch.rejected})
     stage_accepted(storage, year, batch.main, batch.indicators, accepted)
     keys: dict[tuple[str, str], str | None] = {}
+    # Only a file the reader read whole gets a correction copy: one the guard or the reader
+    # refused (a huge sheet, formulas) is never opened again by a library that could choke.
+    read_whole = set(batch.main["sha256"]) if "sha256" in batch.main else set()
     for entry in pending:
         # A copy not checked itself (its bytes were, in another folder) has only its note.
         skipped = batch.skipped(entry) is not None
@@ -175,7 +178,8 @@ def check_pending(
         key = feedback_key(plan, entry) if findings else None
         if key:
             storage.write_bytes(key, build_feedback_workbook(plan, entry, findings))
-            _write_correction_copy(plan, storage, entry, findings)
+            if entry.sha256 in read_whole:
+                _write_correction_copy(plan, storage, entry, findings)
         keys[(entry.sha256, entry.source_key)] = key
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)

@@ -103,7 +103,7 @@ def test_a_mistake_is_named_in_the_feedback_and_the_batch_goes_on(
         e.department_id: e.status for e in load_ledger(FolderStorage(workspace), 2021).entries
     }
     assert statuses == {"chiiki-somu": "accepted" if accepted else "rejected", "shakyo": "accepted"}
-    (feedback,) = (workspace / "feedback" / "2021" / "chiiki-somu").glob("*.xlsx")
+    (feedback,) = (workspace / "feedback" / "2021" / "chiiki-somu").glob("差戻し票_*.xlsx")
     rows = [r for r in load_workbook(feedback).active.iter_rows(values_only=True) if any(r)]
     sheet, cell = where[0].split("!")
     named = [r for r in rows[4:] if r[2] == sheet and r[3] == cell]

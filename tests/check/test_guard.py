@@ -222,7 +222,7 @@ def test_every_refused_file_gets_a_feedback_workbook_naming_the_problem(
             for v in row
             if v is not None
         )
-        for path in (workspace / "feedback" / "2021" / "shakyo").glob("*.xlsx")
+        for path in (workspace / "feedback" / "2021" / "shakyo").glob("差戻し票_*.xlsx")
     }
     for build, expected, sheet, cell in REFUSED:
         name = build.__name__

@@ -96,7 +96,7 @@ def kitamoto_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workspace = tmp_path_factory.mktemp("kitamoto")
     typed = {d: kitamoto_values(plan, d) for d in [*KITAMOTO_DEPARTMENTS, "korei-kaigo"]}
     first = _collect(plan, workspace, {d: type_workbook(plan, d, v) for d, v in typed.items()})
-    feedback = sorted((workspace / "feedback").rglob("*.xlsx"))
+    feedback = sorted((workspace / "feedback").rglob("差戻し票_*.xlsx"))
     rows_after_first = _submitted_rows(plan, workspace)
     fixed = {k: dict(v) for k, v in typed["korei-kaigo"].items()}
     fixed["i090"]["grade"] = "B"  # the department reconsiders its D after the 注意

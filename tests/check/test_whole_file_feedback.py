@@ -16,7 +16,7 @@ from tests.helpers import filled_workbook, submit
 
 
 def _feedback_text(workspace: Path) -> tuple[list[str], str]:
-    (path,) = (workspace / "feedback/2021/shakyo").glob("*.xlsx")
+    (path,) = (workspace / "feedback/2021/shakyo").glob("差戻し票_*.xlsx")
     workbook = load_workbook(path)
     text = "\n".join(
         str(v)

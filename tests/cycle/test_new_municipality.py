@@ -132,7 +132,11 @@ def test_a_new_municipality_runs_from_its_plan_alone(prefect_server: None, locat
         "kosodate": "accepted",
         "shakyo": "accepted",
     }
-    feedback = {o.key.split("/")[2]: o.key for o in storage.list(f"feedback/{YEAR}")}
+    feedback = {
+        o.key.split("/")[2]: o.key
+        for o in storage.list(f"feedback/{YEAR}")
+        if "/差戻し票_" in o.key
+    }
     korei = load_workbook(io.BytesIO(storage.read_bytes(feedback["korei-fukushi"]))).active
     messages = [str(r[5]) for r in korei.iter_rows(min_row=7, values_only=True) if r[5]]
     assert any("「令和7年度の取組実績」が空欄です" in m for m in messages), messages

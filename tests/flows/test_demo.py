@@ -58,7 +58,7 @@ def test_the_ledger_accepts_all_but_the_broken_file(demo_run: Path, minami: Plan
 
 def test_the_broken_file_gets_japanese_feedback_naming_cells(demo_run: Path) -> None:
     """It writes a 差戻し票 naming the sheet and cell of each mistake, in Japanese."""
-    (path,) = sorted((demo_run / "feedback" / "2021").rglob("*.xlsx"))
+    (path,) = sorted((demo_run / "feedback" / "2021").rglob("差戻し票_*.xlsx"))
     rows = [r for r in load_workbook(path).active.iter_rows(values_only=True) if any(r)]
     assert "差し戻します" in str(rows[2][0])
     findings = {(r[1], r[2], r[3]) for r in rows[4:]}

@@ -100,7 +100,7 @@ def test_the_broken_department_gets_feedback(preset_run: tuple[str, Path]) -> No
     preset, workspace = preset_run
     demo = load_demo(preset)
     assert demo.broken is not None
-    feedback = list((workspace / "feedback").rglob("*.xlsx"))
+    feedback = list((workspace / "feedback").rglob("差戻し票_*.xlsx"))
     assert [p.parent.name for p in feedback] == [demo.broken.department]
 
 

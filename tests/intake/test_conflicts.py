@@ -166,7 +166,7 @@ def test_unreadable_bytes_in_two_folders_get_the_same_refusal(
     ledger = _run(workspace, minami)
     assert [e.status for e in ledger.entries] == ["rejected", "rejected"]
     assert all("ファイルが空です" in (e.first_error or "") and not e.notes for e in ledger.entries)
-    assert len(list((workspace / "feedback/2021").rglob("*.xlsx"))) == 2
+    assert len(list((workspace / "feedback/2021").rglob("差戻し票_*.xlsx"))) == 2
 
 
 def test_the_same_bytes_again_in_one_folder_name_the_file_they_repeat(
