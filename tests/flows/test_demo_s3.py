@@ -57,10 +57,11 @@ def test_the_ledger_accepts_all_but_the_broken_file(s3_run: DemoRun, minami: Pla
 
 
 def test_the_broken_file_gets_its_feedback_under_feedback(s3_run: DemoRun) -> None:
-    """It writes one 差戻し票, in the broken department's feedback folder, naming cells."""
-    feedback = [key for key in s3_run.objects if key.startswith("feedback/")]
-    assert len(feedback) == 1
-    (key,) = feedback
+    """It writes one 差戻し票 and its 修正用 copy, in the broken department's folder."""
+    feedback = sorted(key for key in s3_run.objects if key.startswith("feedback/"))
+    folder = f"feedback/2021/{_broken_department()}/"
+    assert [k.removeprefix(folder).split("_", 1)[0] for k in feedback] == ["修正用", "差戻し票"]
+    key = feedback[1]
     assert key.startswith(f"feedback/2021/{_broken_department()}/") and key.endswith(".xlsx")
     sheet = load_workbook(io.BytesIO(s3_run.objects[key])).active
     findings = {(r[1], r[2], r[3]) for r in sheet.iter_rows(min_row=5, values_only=True)}
