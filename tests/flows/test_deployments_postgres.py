@@ -300,6 +300,7 @@ def test_the_runs_are_rows_in_postgresql(server_cycle: ServerCycle) -> None:
             "COMPLETED",
             {
                 "load-plan",
+                "check-rules",
                 "take-intake",
                 "list-pending",
                 "read-submissions",
@@ -308,7 +309,10 @@ def test_the_runs_are_rows_in_postgresql(server_cycle: ServerCycle) -> None:
                 "publish-artifacts",
             },
         ),
-        "publish-shiryo": ("COMPLETED", {"load-plan", "look-for-outputs", "render-shiryo"}),
+        "publish-shiryo": (
+            "COMPLETED",
+            {"load-plan", "check-templates", "look-for-outputs", "render-shiryo"},
+        ),
     }
     pools = _query(
         server_cycle.database_url,
