@@ -55,13 +55,14 @@ from openpyxl import load_workbook  # noqa: E402
 
 import tasks.call.workbook as workbook_module  # noqa: E402
 import tasks.plan.model as plan_module  # noqa: E402
+import tasks.plan.parts as parts_module  # noqa: E402
 from tasks.call.workbook import (  # noqa: E402
     HEADER_ROW,
     INDICATOR_INPUT_HEADER,
     build_submission_workbook,
     field_label,
 )
-from tasks.plan.load import load_plan, plan_hash  # noqa: E402
+from tasks.plan.load import call_version, load_plan, plan_hash  # noqa: E402
 from tasks.plan.model import Plan  # noqa: E402
 from tasks.plan.parts import Initiative, Placement  # noqa: E402
 from tasks.workspace.keys import submission_filename  # noqa: E402
@@ -306,7 +307,7 @@ class _PlanIndex:
     ordered: list[Initiative]
     of_department: dict[str, list[Initiative]]
     placements: list[Placement]
-    hash: str
+    version: str
     placements_of: dict[str, list[Placement]]
     """Placements of each department's initiatives: all that its workbook looks up."""
     focus: str | None = None
@@ -349,17 +350,18 @@ def _install_indexed_lookups() -> None:
     if getattr(Plan, "_bench_indexed", False):
         return
     plan_module.require_unique = _set_unique  # type: ignore[assignment]
+    parts_module.require_unique = _set_unique  # type: ignore[assignment]
     for method in ("department", "initiative", "ordered_initiatives", "initiatives_of"):
         setattr(Plan, method, _indexed(method, getattr(Plan, method)))
     original_placements = Plan.placements
     Plan.placements = _indexed("placements", original_placements)  # type: ignore[method-assign]
-    original_hash = workbook_module.plan_hash
+    original_version = workbook_module.call_version
 
-    def cached_hash(plan: Plan) -> str:
+    def cached_version(plan: Plan) -> str:
         index = _INDEXES.get(id(plan))
-        return index.hash if index is not None else original_hash(plan)
+        return index.version if index is not None else original_version(plan)
 
-    workbook_module.plan_hash = cached_hash
+    workbook_module.call_version = cached_version
     Plan._bench_indexed = True  # type: ignore[attr-defined]
 
 
@@ -384,7 +386,7 @@ def indexed_plan(document: dict[str, Any]) -> Plan:
         ordered=list(ordered.values()),
         of_department=of_department,
         placements=[],
-        hash=plan_hash(plan),
+        version=call_version(plan),
         placements_of={},
     )
     _INDEXES[id(plan)] = index
