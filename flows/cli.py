@@ -76,7 +76,7 @@ def run(
         )
         print_summary(location, config, year, current, before)
         return
-    _check_before_intake(config, year)
+    _check_before_intake(config, year, location)
     from flows.annual_cycle import annual_cycle
 
     outputs = guarded(lambda: in_foreground(lambda: annual_cycle(year, config, location, pdf)))
@@ -295,11 +295,12 @@ def _lock_free(location: str, year: int) -> None:
     ensure_lock_free(open_storage(location), year)
 
 
-def _check_before_intake(config: str, year: int | None) -> None:
+def _check_before_intake(config: str, year: int | None, location: str) -> None:
     """Stop before any file is taken when the configuration does not fit together."""
-    from tasks.cycle.configuration import configuration_problems
+    from tasks.cycle.configuration import problems_before_run
+    from tasks.workspace.storage import open_storage
 
-    problems = guarded(lambda: configuration_problems(config, year))
+    problems = guarded(lambda: problems_before_run(config, year, open_storage(location)))
     if problems:
         for line in problems:
             typer.echo(f"エラー: {line}", err=True)

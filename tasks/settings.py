@@ -78,12 +78,14 @@ def secret_from(variable: str) -> str | None:
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def read_yaml(path: Path, what: str) -> object:
-    """Return a YAML file's data; an unreadable or malformed file names itself in Japanese."""
+def read_yaml(path: Path, what: str, content: bytes | None = None) -> object:
+    """Return a YAML file's data (``content``: its bytes, already read); an unreadable or
+    malformed file names itself in Japanese."""
     try:
         # libyaml's loader when PyYAML was built with it: a large plan loads ~10x faster.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        text = path.read_bytes() if content is None else content
+        return yaml.load(text.decode("utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: {what}のファイルを読めません: {err}") from err
     except yaml.YAMLError as err:

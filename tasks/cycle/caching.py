@@ -199,6 +199,12 @@ def _bytes_or_nothing(path: Path) -> bytes:
         return b""
 
 
+def configuration_key(plan: Plan) -> str:
+    """Key a whole configuration check (rules and templates) on what it reads."""
+    parts = repo_files(["expectations/*.json"]) + _own_suites(plan) + _templates(plan)
+    return fingerprint(["configuration", code_version(), plan_hash(plan), *parts])
+
+
 def plan_cache_key(_context: object, parameters: dict[str, Any]) -> str:
     """Key the plan on its file's bytes and the year asked for."""
     path = resolve_config_path(parameters["config"])

@@ -17,6 +17,7 @@ from tasks.call.workbook import build_submission_workbook
 from tasks.check.read import read_submission
 from tasks.check.suites import identity_suite, indicator_suite, main_suite
 from tasks.check.validate import StagedBatch, stage_frames
+from tasks.cycle.caching import configuration_key
 from tasks.errors import ConfigError, RenderError, ShiryoError
 from tasks.intake.ledger import Ledger
 from tasks.plan.load import load_plan, plan_for_year, resolve_config_path
@@ -25,6 +26,8 @@ from tasks.render.docx import render_committee_docx
 from tasks.render.report import build_report_context
 from tasks.render.templates import template_source
 from tasks.render.xlsx import render_committee_xlsx
+from tasks.workspace.keys import sound_configuration_key
+from tasks.workspace.storage import Storage
 
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
@@ -36,6 +39,33 @@ def configuration_problems(config: str, fiscal_year: int | None = None) -> list[
     except ConfigError as err:
         return _one_line_each(str(err))
     return suite_problems(plan) + template_problems(plan)
+
+
+_SOUND: set[str] = set()
+"""Configurations found sound in this process (a warm ``shiryo serve`` checks each once)."""
+
+
+def problems_before_run(config: str, fiscal_year: int | None, storage: Storage) -> list[str]:
+    """Return the configuration's problems before a run takes any file; [] when sound.
+
+    A configuration found sound is remembered by its content (plan, rules, templates and the
+    code), in this process and in the workspace: a coordinator's next run of the same
+    configuration does not check it again; any edit does.
+    """
+    try:
+        plan = plan_for_year(load_plan(config), fiscal_year)
+    except ConfigError as err:
+        return _one_line_each(str(err))
+    key = configuration_key(plan)
+    marker = sound_configuration_key(key)
+    if key in _SOUND or storage.exists(marker):
+        _SOUND.add(key)
+        return []
+    problems = suite_problems(plan) + template_problems(plan)
+    if not problems:
+        storage.write_bytes(marker, b"[]")
+        _SOUND.add(key)
+    return problems
 
 
 def check_rules(plan: Plan) -> None:

@@ -43,14 +43,29 @@ def list_presets() -> list[str]:
     return sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "plan.yaml").is_file())
 
 
+_LOADED: dict[tuple[Path, bytes], Plan] = {}
+"""Plans validated in this process, by file and content: a warm service (``shiryo serve``)
+and one command's several steps parse a 1,000-initiative plan.yaml once, not per use."""
+
+
 def load_plan(config: str | Path) -> Plan:
     """Load and validate a plan; a malformed file stops with file, key path and problem."""
     path = resolve_config_path(config)
-    raw = read_yaml(path, "計画")
     try:
-        plan = Plan.model_validate(raw)
-    except ValidationError as err:
-        raise ConfigError(describe_validation_error(path, err, "計画の設定")) from err
+        text = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"{path}: 計画のファイルを読めません: {err}") from err
+    key = (path.resolve(), hashlib.sha256(text).digest())
+    plan = _LOADED.get(key)
+    if plan is None:
+        raw = read_yaml(path, "計画", text)
+        try:
+            plan = Plan.model_validate(raw)
+        except ValidationError as err:
+            raise ConfigError(describe_validation_error(path, err, "計画の設定")) from err
+        if len(_LOADED) >= 32:  # a service serving many municipalities: the oldest goes
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = plan  # frozen: safe to hand out again
     return _with_local_report_files(plan, path.parent)
 
 

@@ -14,6 +14,7 @@ The layout, the same on every backend (``tasks.workspace.storage``)::
     datadocs/<fy>/                       GX Data Docs of the validations, for the coordinator
     locks/collect-<fy>.json              the lease of the year's running collection
     _prefect/results/<cache key>         the cached steps' results (what a Retry skips)
+    _prefect/results/configuration-<key> a configuration (plan, rules, templates) found sound
 
 The flows, the steps and the fast no-op check (``tasks.cycle.noop``) share these; a run that
 has nothing to do imports only this much.
@@ -161,6 +162,11 @@ def datadocs_prefix(fiscal_year: int) -> str:
 def lock_key(fiscal_year: int) -> str:
     """Return where the lease of the year's collection is kept."""
     return f"locks/collect-{fiscal_year}.json"
+
+
+def sound_configuration_key(fingerprint: str) -> str:
+    """Return the marker of a configuration checked and found sound (``shiryo run``)."""
+    return f"{RESULTS_PREFIX}/configuration-{fingerprint}"
 
 
 def result_key(cache_key: str) -> str:

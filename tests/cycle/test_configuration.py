@@ -105,3 +105,23 @@ def test_new_starts_a_folder_from_a_preset(tmp_path: Path) -> None:
     assert configuration_problems(str(target)) == []
     again = runner.invoke(app, ["new", str(target), "--from", "kitamoto"])
     assert again.exit_code == 2 and "すでにあります" in again.output
+
+
+def test_a_sound_configuration_is_checked_once_per_content(tmp_path: Path) -> None:
+    """It remembers a sound configuration in the workspace; an edited rule is checked again."""
+    from tasks.cycle import configuration
+    from tasks.workspace.keys import RESULTS_PREFIX
+    from tasks.workspace.storage import open_storage
+
+    storage = open_storage(str(tmp_path / "workspace"))
+    rules = {"expectations": [{**_UNKNOWN_COLUMN, "kwargs": {"column": "kadai"}}]}
+    folder = _folder(tmp_path / "city", "  suite: rules.json\n", {"rules.json": json.dumps(rules)})
+    assert configuration.problems_before_run(str(folder), None, storage) == []
+    markers = [s.key for s in storage.list(RESULTS_PREFIX)]
+    assert len(markers) == 1 and "configuration-" in markers[0]
+    configuration._SOUND.clear()  # a new process: only the workspace remembers
+    assert configuration.problems_before_run(str(folder), None, storage) == []
+    (folder / "rules.json").write_text(json.dumps({"expectations": [_UNKNOWN_COLUMN]}), "utf-8")
+    problems = configuration.problems_before_run(str(folder), None, storage)
+    assert len(problems) == 1 and "列 kadaii はありません" in problems[0]
+    assert len(list(storage.list(RESULTS_PREFIX))) == 1  # a broken one is never remembered

@@ -92,3 +92,15 @@ def test_it_names_the_folder_that_holds_no_plan(
     (tmp_path / "mine").mkdir()
     with pytest.raises(ConfigError, match=r"mine にも plan\.yaml がありません"):
         resolve_config_path("mine")
+
+
+def test_a_plan_is_parsed_once_per_content(tmp_path: Path) -> None:
+    """It hands out the plan parsed before for the same bytes, and reads an edit anew."""
+    source = (REPO_ROOT / "tests" / "data" / "midorino" / "plan.yaml").read_text("utf-8")
+    path = tmp_path / "plan.yaml"
+    path.write_text(source, encoding="utf-8")
+    first = load_plan(path)
+    assert load_plan(path) is first
+    path.write_text(source.replace("みどり野市", "あおば野市"), encoding="utf-8")
+    edited = load_plan(path)
+    assert edited.municipality == "あおば野市" != first.municipality
