@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from flows.foreground import in_foreground
+from flows.locations import checked_location, location_of
 from flows.summary import ledger_before, print_summary
 from flows.terminal import JapaneseGroup, guarded, parse_year
+from flows.year_run import run_year
 from tasks.settings import environment, quiet_environment
 
 quiet_environment()  # before Prefect or GX is imported: they read these at import
@@ -48,7 +50,7 @@ def demo(
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.demo import demo_cycle
 
-    location = _workspace(workspace, preset, create=True)
+    location = checked_location(workspace, preset, create=True)
     before = guarded(lambda: ledger_before(location, preset, None))
     outputs = guarded(lambda: in_foreground(lambda: demo_cycle(preset, location, pdf)))
     print_summary(location, preset, None, outputs, before)
@@ -61,26 +63,23 @@ def run(
     config: Config = DEFAULT_PRESET,
     pdf: Pdf = False,
     new_workspace: NewWorkspace = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="shiryo serve に任せず、このコマンドの中で実行します")
+    ] = False,
 ) -> None:
-    """部署が提出したファイルを取り込み、確認し、資料を出力します。"""
-    from tasks.cycle.noop import current_outputs
+    """部署が提出したファイルを取り込み、確認し、資料を出力します。
 
-    location = _workspace(workspace, config, create=new_workspace, year=year)
-    guarded(lambda: _lock_free(location, year))
-    before = guarded(lambda: ledger_before(location, config, year))
-    current = guarded(lambda: current_outputs(config, year, location, pdf))
-    if current is not None:
-        typer.echo(
-            "新しい提出はなく、資料は最新です（実行は省きました。提出状況は shiryo status）。",
-            err=True,
-        )
-        print_summary(location, config, year, current, before)
-        return
-    _check_before_intake(config, year, location)
-    from flows.annual_cycle import annual_cycle
+    shiryo serve が動いていれば、その中で実行します（準備が済んでいるので速い）。
+    """
+    if not no_serve:
+        from flows.handoff import hand_off
 
-    outputs = guarded(lambda: in_foreground(lambda: annual_cycle(year, config, location, pdf)))
-    print_summary(location, config, year, outputs, before)
+        request = {"command": "run", "year": year, "workspace": location_of(workspace)}
+        request |= {"config": _config_of(config), "pdf": pdf, "new_workspace": new_workspace}
+        code = hand_off(request)
+        if code is not None:
+            raise typer.Exit(code)
+    run_year(year, workspace, config, pdf, new_workspace, in_foreground)
 
 
 @app.command()
@@ -91,7 +90,7 @@ def template(
     from flows.annual_cycle import call_for_submissions
     from tasks.workspace.storage import open_storage
 
-    location = _workspace(workspace, config, create=True)
+    location = checked_location(workspace, config, create=True)
     keys = guarded(lambda: call_for_submissions(year, config, location))
     storage = open_storage(location)
     for key in keys:
@@ -108,7 +107,7 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
-    location = _workspace(workspace, config, year=year)
+    location = checked_location(workspace, config, year=year)
 
     def table() -> str:
         plan = plan_for_year(load_plan(config), year)
@@ -129,7 +128,7 @@ def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAUL
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
-    location = _workspace(workspace, config, year=year)
+    location = checked_location(workspace, config, year=year)
 
     def build() -> str:
         plan = plan_for_year(load_plan(config), year)
@@ -157,7 +156,7 @@ def serve(
     """
     from flows.servers import port_taken
 
-    location = _workspace(workspace, config, create=new_workspace)
+    location = checked_location(workspace, config, create=new_workspace)
     own_server = environment().prefect_api_url is None
     if own_server and port_taken(port):
         typer.echo(
@@ -181,6 +180,7 @@ def _serve_until_stopped(port: int | None, location: str, config: str, notify: P
 
     from flows.serve import serve_cycle
     from flows.servers import start_server, stop_server, stopped_like_ctrl_c, wait_until_healthy
+    from flows.warm import WarmService, warm_up_for
 
     with stopped_like_ctrl_c():
         server = start_server(port, ui=True) if port is not None else None
@@ -193,8 +193,14 @@ def _serve_until_stopped(port: int | None, location: str, config: str, notify: P
                 os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
                 typer.echo(f"Prefect の画面: http://127.0.0.1:{port}")
             overrides = {"workspace": location, "config": config}
-            with temporary_settings(updates={PREFECT_API_URL: environment().prefect_api_url}):
-                guarded(lambda: serve_cycle(overrides, notify))
+            api = str(environment().prefect_api_url)
+            warm = WarmService(api)
+            warm.start(warm_up_for(config, location))
+            try:
+                with temporary_settings(updates={PREFECT_API_URL: api}):
+                    guarded(lambda: serve_cycle(overrides, notify))
+            finally:
+                warm.stop()
         except KeyboardInterrupt:
             pass  # stopped before serving began (serving catches its own)
         except SystemExit as stop:
@@ -219,7 +225,7 @@ def import_history(
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
-    location = _workspace(workspace, config, create=new_workspace)
+    location = checked_location(workspace, config, create=new_workspace)
 
     def run_import() -> str:
         plan = plan_for_year(load_plan(config), year)
@@ -287,57 +293,10 @@ def presets() -> None:
         typer.echo(f"{name}\t{plan.municipality}\t{plan.report.title}")
 
 
-def _lock_free(location: str, year: int) -> None:
-    """Stop at once when another run collects the year (it would wait, then fail)."""
-    from tasks.workspace.lock import ensure_lock_free
-    from tasks.workspace.storage import open_storage
-
-    ensure_lock_free(open_storage(location), year)
-
-
-def _check_before_intake(config: str, year: int | None, location: str) -> None:
-    """Stop before any file is taken when the configuration does not fit together."""
-    from tasks.cycle.configuration import problems_before_run
-    from tasks.workspace.storage import open_storage
-
-    problems = guarded(lambda: problems_before_run(config, year, open_storage(location)))
-    if problems:
-        for line in problems:
-            typer.echo(f"エラー: {line}", err=True)
-        typer.echo(
-            "設定を直してから実行してください（提出ファイルは取り込んでいません）。", err=True
-        )
-        raise typer.Exit(2)
-
-
-def _location(workspace: str) -> str:
-    return workspace if workspace.startswith("s3://") else str(Path(workspace).resolve())
-
-
-def _workspace(
-    workspace: str, config: str, *, create: bool = False, year: int | None = None
-) -> str:
-    """Return the workspace's location; stop unless the plan loads and the location holds a
-    workspace (and the year).
-
-    The plan is checked first: a coordinator checks an edited plan.yaml with any command.
-    With ``create``, a location that holds no workspace becomes one; the year is then not
-    asked for (a new workspace has none yet).
-    """
-    from tasks.plan.load import load_plan
-    from tasks.workspace.presence import mark_workspace, require_workspace, require_year
-    from tasks.workspace.storage import open_storage
-
-    location = _location(workspace)
-
-    def check() -> None:
-        load_plan(config)
-        storage = open_storage(location)
-        if create and mark_workspace(storage):
-            return
-        require_workspace(storage)
-        if year is not None:
-            require_year(storage, year)
-
-    guarded(check)
-    return location
+def _config_of(config: str) -> str:
+    """Return a configuration option that means the same from any folder (a preset's name
+    stays a name; a plan.yaml or its folder becomes an absolute path)."""
+    path = Path(config)
+    if path.is_file() or (path / "plan.yaml").is_file():
+        return str(path.resolve())
+    return config

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import typer
 
+from flows.terminal import say
 from tasks.settings import environment
 
 T = TypeVar("T")
@@ -33,17 +34,17 @@ def in_foreground(action: Callable[[], T]) -> T:
 
     api = environment().prefect_api_url
     if api:
-        typer.echo(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
+        say(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             return action()
-    typer.echo(
+    say(
         "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
         " shiryo serve、または PREFECT_API_URL を設定）。",
         err=True,
     )
     with temporary_server(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()) as url:
         if url is None:
-            typer.echo("エラー: 一時的な Prefect サーバーを起動できませんでした。", err=True)
+            say("エラー: 一時的な Prefect サーバーを起動できませんでした。", err=True)
             raise typer.Exit(2)
         # No UI on this server: no "View at" address that would lead nowhere.
         updates = {

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import typer
-
+from flows.terminal import say
 from tasks.intake.ledger import Ledger
 
 
@@ -30,11 +29,11 @@ def print_summary(
     from tasks.workspace.storage import open_storage
 
     storage = open_storage(location)
-    typer.echo("\n資料:")
+    say("\n資料:")
     for key in outputs:
-        typer.echo(f"  {storage.describe(key)}")
+        say(f"  {storage.describe(key)}")
     plan = plan_for_year(load_plan(config), year)
     after = load_ledger(storage, plan.fiscal_year.current)
     summary = summarise_run(plan, before, after, storage, dt.date.today())
     for line in format_run_summary(summary, storage.describe):
-        typer.echo(line)
+        say(line)

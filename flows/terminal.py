@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import typer
@@ -30,6 +32,37 @@ INTERRUPTED_JA = (
 
 T = TypeVar("T")
 
+Echo = Callable[[str, bool], None]
+"""Where the coordinator's lines go: ``(line, to_stderr)``."""
+
+_LISTENER: ContextVar[Echo | None] = ContextVar("shiryo_listener", default=None)
+
+
+def say(message: str = "", err: bool = False) -> None:
+    """Print a line for the coordinator: on this terminal, or to the ``shiryo run`` that
+    handed its run to the service (``flows.warm``)."""
+    listener = _LISTENER.get()
+    if listener is None:
+        typer.echo(message, err=err)
+    else:
+        listener(message, err)
+
+
+@contextmanager
+def said_to(listener: Echo) -> Iterator[None]:
+    """Within the block (and the steps it runs, which copy the context), send lines to
+    ``listener``."""
+    token = _LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LISTENER.reset(token)
+
+
+def listening() -> Echo | None:
+    """Return where this context's lines go, if not to the terminal."""
+    return _LISTENER.get()
+
 
 def guarded(action: Callable[[], T]) -> T:
     """Run ``action``; a ShiryoError ends the command with its message, not a traceback."""
@@ -38,7 +71,7 @@ def guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except ShiryoError as err:
-        typer.echo(f"エラー: {err}", err=True)
+        say(f"エラー: {err}", err=True)
         raise typer.Exit(2) from err
 
 

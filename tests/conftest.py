@@ -26,14 +26,22 @@ _SCRUBBED_PREFIXES = ("AWS_", "PREFECT_", "GX_")
 _QUIET = QUIET_DEFAULTS
 
 
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PREFECT_HOME of the test session's own: no test hands a run to the developer's
+    ``shiryo serve`` (``flows.handoff``) or writes into ``~/.prefect``."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, prefect_home: Path) -> None:
     """Scrub AWS, Prefect and GX variables so that no test depends on the developer's shell."""
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES) and name not in _QUIET:
             monkeypatch.delenv(name)
     for name, value in _QUIET.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PREFECT_HOME", str(prefect_home))
 
 
 @pytest.fixture(scope="session")

@@ -51,9 +51,14 @@ def free_port() -> int:
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """Return this process's environment without Prefect/AWS/GX variables, plus ``extra``."""
+    """Return this process's environment without Prefect/AWS/GX variables, plus ``extra``.
+
+    PREFECT_HOME stays the test session's own (``tests/conftest.py``) unless ``extra`` names
+    one: a command never finds the developer's ``shiryo serve`` in ``~/.prefect``.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AWS_", "GX_"))}
-    return {**env, **QUIET, **extra}
+    home = {"PREFECT_HOME": os.environ["PREFECT_HOME"]} if "PREFECT_HOME" in os.environ else {}
+    return {**env, **home, **QUIET, **extra}
 
 
 def wait_until(check: Any, seconds: float, what: str, every: float = 0.5) -> Any:

@@ -131,14 +131,7 @@ def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
     """Validate what was read, all batches at once: one GX run per suite."""
     staged = stack_batches([b.staged for b in batches])
     findings = [f for b in batches for f in b.findings]
-    parameters = suite_parameters(plan)
-    cells = CellLocator(staged.cells)
-    for frame, suite in (
-        (staged.identity, identity_suite()),
-        (staged.main, main_suite(plan)),
-        (staged.indicators, indicator_suite(plan)),
-    ):
-        findings += validate_frame(frame, suite, parameters, cells)
+    findings += validate_staged(plan, staged)
     findings = dedupe_findings(_unshadowed(findings))
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(
@@ -149,6 +142,20 @@ def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
         same_bytes=[s for b in batches for s in b.same_bytes],
         checked_notes={k: v for b in batches for k, v in b.checked_notes.items()},
     )
+
+
+def validate_staged(plan: Plan, staged: StagedBatch) -> list[Finding]:
+    """Return what the suites find in stacked frames: one GX run per suite."""
+    parameters = suite_parameters(plan)
+    cells = CellLocator(staged.cells)
+    findings: list[Finding] = []
+    for frame, suite in (
+        (staged.identity, identity_suite()),
+        (staged.main, main_suite(plan)),
+        (staged.indicators, indicator_suite(plan)),
+    ):
+        findings += validate_frame(frame, suite, parameters, cells)
+    return findings
 
 
 def _unshadowed(findings: list[Finding]) -> list[Finding]:

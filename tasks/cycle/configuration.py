@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 from tasks.call.workbook import build_submission_workbook
+from tasks.check.gx_context import forget_validations
 from tasks.check.read import read_submission
+from tasks.check.submissions import validate_staged
 from tasks.check.suites import identity_suite, indicator_suite, main_suite
 from tasks.check.validate import StagedBatch, stage_frames
 from tasks.cycle.caching import configuration_key
@@ -140,6 +142,12 @@ def template_problems(plan: Plan) -> list[str]:
     except RenderError as err:
         problems.append(str(err))
     return problems
+
+
+def warm_up_checks(plan: Plan) -> None:
+    """Validate a blank 調査票 once and forget it: GX's first-use costs paid before a run."""
+    validate_staged(plan, _blank_batch(plan))
+    forget_validations()
 
 
 def config_folder(config: str) -> str:
