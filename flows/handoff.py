@@ -4,13 +4,14 @@ A coordinator's re-run after one department's fix should take seconds; importing
 the flows and Great Expectations alone takes longer. ``shiryo serve`` keeps them loaded
 (``flows.warm``) and records where it listens in ``$PREFECT_HOME/shiryo-serve/``: a file per
 service holding its process id, its port on 127.0.0.1, a secret token (the file is readable
-by its owner only), its Prefect API and a fingerprint of the variables a run depends on.
+by its owner only), its Prefect API, the version of the code it loaded and a fingerprint of
+the variables a run depends on.
 
 ``shiryo run`` reads that record with nothing but the standard library, sends the run there
 and prints what the service sends back, line by line. It runs in its own process instead when
 no service is live, when asked to (``--no-serve``), or when the service would run it differently:
-another Prefect server (``PREFECT_API_URL``) or other credentials or settings (``AWS_*``,
-``SHIRYO_*``).
+another Prefect server (``PREFECT_API_URL``), older code (shiryo updated since it started), or
+other credentials or settings (``AWS_*``, ``SHIRYO_*``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.terminal import INTERRUPTED, say
+from tasks.settings import read_code_version
 
 RUN_VARIABLE_PREFIXES = ("AWS_", "SHIRYO_")
 """Variables a run reads (S3 credentials, the task runner): a service must have the same."""
@@ -41,6 +43,8 @@ class ServiceRecord:
     api_url: str
     variables: str
     """:func:`run_variables_fingerprint` of the service's environment."""
+    code: str
+    """The version of shiryo's code the service loaded (``read_code_version``)."""
     started: str
     path: Path
 
@@ -99,6 +103,13 @@ def chosen_service() -> ServiceRecord | None:
             )
             return None
     service = services[0]
+    if service.code != read_code_version():
+        say(
+            "shiryo が更新されているため、この場で実行します。shiryo serve を起動し直すと、"
+            "更新後の shiryo で速く実行できます。",
+            err=True,
+        )
+        return None
     if service.variables != run_variables_fingerprint():
         say(
             "shiryo serve を起動したときと環境変数（AWS_… や SHIRYO_…）が違うため、"

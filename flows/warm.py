@@ -31,6 +31,7 @@ import typer
 
 from flows.handoff import run_variables_fingerprint, services_folder
 from flows.terminal import listening, said_to, say
+from tasks.settings import read_code_version
 
 
 class _Connection(socketserver.StreamRequestHandler):
@@ -99,6 +100,7 @@ class WarmService:
         self._turn = threading.Lock()
         self._listener = _Listener(self)
         self._record: Path | None = None
+        self._code = read_code_version()  # the code this process is about to load
         self._handler = _ToListener(logging.INFO)
         self._handler.setFormatter(_RunFormatter())
 
@@ -139,6 +141,7 @@ class WarmService:
             "token": self._listener.token,
             "api_url": self.api_url,
             "variables": run_variables_fingerprint(),
+            "code": self._code,
             "started": dt.datetime.now(dt.UTC).isoformat(),
         }
         path = folder / name

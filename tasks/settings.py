@@ -11,6 +11,7 @@ Everything the product reads from outside its arguments passes here once:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,17 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"
 CODE_DIRS = (REPO_ROOT / "tasks", REPO_ROOT / "flows")
 """The product's own code: what a cached step's key covers (``tasks.cycle.caching``)."""
+
+
+def read_code_version(root: Path = REPO_ROOT, folders: tuple[Path, ...] = CODE_DIRS) -> str:
+    """Return a hash of the product's own code (every module under tasks/ and flows/), by
+    path relative to ``root``: the same code at another path has the same version."""
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in folders for p in folder.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
 
 QUIET_DEFAULTS: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

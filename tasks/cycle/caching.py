@@ -20,7 +20,7 @@ from tasks.intake.ledger import load_ledger
 from tasks.plan.load import plan_hash, resolve_config_path
 from tasks.plan.model import Plan
 from tasks.render.templates import configured_template, template_path
-from tasks.settings import CODE_DIRS, REPO_ROOT
+from tasks.settings import CODE_DIRS, REPO_ROOT, read_code_version
 from tasks.workspace.keys import (
     EXPORT_SUFFIXES,
     consolidated_key,
@@ -34,11 +34,7 @@ from tasks.workspace.storage import Storage, own_objects
 @cache
 def code_version() -> str:
     """Return a hash of the product's own code (every module under tasks/ and flows/)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for folder in CODE_DIRS for p in folder.rglob("*.py")):
-        digest.update(path.relative_to(REPO_ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return read_code_version(REPO_ROOT, CODE_DIRS)
 
 
 def fingerprint(parts: Iterable[bytes | str]) -> str:
