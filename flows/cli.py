@@ -179,10 +179,16 @@ def _serve_until_stopped(port: int | None, location: str, config: str, notify: P
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.serve import serve_cycle
-    from flows.servers import start_server, stop_server, stopped_like_ctrl_c, wait_until_healthy
+    from flows.servers import (
+        ctrl_c_as_sigterm,
+        start_server,
+        stop_server,
+        stopped_like_ctrl_c,
+        wait_until_healthy,
+    )
     from flows.warm import WarmService, warm_up_for
 
-    with stopped_like_ctrl_c():
+    with stopped_like_ctrl_c(), ctrl_c_as_sigterm():
         server = start_server(port, ui=True) if port is not None else None
         try:
             if server is not None and port is not None:

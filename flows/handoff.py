@@ -131,19 +131,24 @@ def hand_off(request: dict[str, Any]) -> int | None:
     except OSError:
         return None  # stopping, or a record left by a killed service: run here
     say(f"shiryo serve（プロセス {service.pid}）に実行を任せます。", err=True)
-    with connection:
-        connection.settimeout(None)
-        message = {**request, "token": service.token}
-        connection.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
-        try:
+    sent = False
+    try:
+        with connection:
+            connection.settimeout(None)
+            message = {**request, "token": service.token}
+            connection.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+            sent = True
             return _relay(connection.makefile("r", encoding="utf-8"))
-        except KeyboardInterrupt:
-            say(
-                "表示を止めました（Ctrl+C）。実行は shiryo serve の中で最後まで続きます。"
-                "結果は Prefect の画面か shiryo status で確かめてください。",
-                err=True,
-            )
+    except KeyboardInterrupt:
+        if not sent:
+            say("中断しました（Ctrl+C）。実行は始まっていません。", err=True)
             return INTERRUPTED
+        say(
+            "表示を止めました（Ctrl+C）。実行は shiryo serve の中で最後まで続きます。"
+            "結果は Prefect の画面か shiryo status で確かめてください。",
+            err=True,
+        )
+        return INTERRUPTED
 
 
 def _relay(lines: Any) -> int:

@@ -112,6 +112,25 @@ def stopped_like_ctrl_c() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _terminate_self(_signum: int, _frame: FrameType | None) -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextmanager
+def ctrl_c_as_sigterm() -> Iterator[None]:
+    """Within the block, make Ctrl+C a SIGTERM to this process (``shiryo serve``).
+
+    Prefect's runner stops gracefully on SIGTERM. Left to asyncio, Ctrl+C cancels the
+    runner's task instead, and once the warm service had run a flow in another thread of
+    the process that cancellation was swallowed: the service never stopped.
+    """
+    previous = signal.signal(signal.SIGINT, _terminate_self)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @contextmanager
 def temporary_server(startup_seconds: float) -> Iterator[str | None]:
     """Run a temporary Prefect API for the block; yield its URL, or None if it did not start."""

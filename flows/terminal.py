@@ -111,8 +111,9 @@ class JapaneseGroup(TyperGroup):
             typer.echo(f"エラー: {usage_error_ja(err)}", err=True)
             code = 2
         except typer.Abort:
-            code = INTERRUPTED  # input ended (Ctrl+D) where a command asked for some
-        if code == INTERRUPTED:
+            # Ctrl+C, or input ended (Ctrl+D) where a command asked for some. A command that
+            # ends with this code itself (a run left to shiryo serve) has said what happened.
+            code = INTERRUPTED
             typer.echo(INTERRUPTED_JA, err=True)
         if not standalone_mode:
             return code

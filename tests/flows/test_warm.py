@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -53,6 +54,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServ
         records = server.home / "shiryo-serve"
         wait_until(lambda: list(records.glob("*.json")), 60, "the warm service's record")
         yield server, workspace, serve.pid
+        # After runs in its warm service, Ctrl+C still stops it within seconds.
+        started = time.monotonic()
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=60) == 0
+        assert time.monotonic() - started < 30
     assert not list(records.glob("*.json")), "the record outlived the service"
 
 
@@ -152,6 +158,7 @@ def test_a_stopped_client_does_not_stop_the_service(
     _, rest = client.communicate(timeout=60)
     assert client.returncode == 130, rest
     assert "実行は shiryo serve の中で最後まで続きます" in rest
+    assert "中断しました" not in rest  # the run was not interrupted
     ledger = workspace / "ledger" / "2021.json"
     wait_until(lambda: list(workspace.glob("reports/2021/*.docx")), 300, "the run to finish")
     assert ledger.is_file()
