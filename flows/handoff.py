@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.terminal import INTERRUPTED, say
+from flows.terminal import explain_interruption, say
 from tasks.settings import read_code_version
 
 RUN_VARIABLE_PREFIXES = ("AWS_", "SHIRYO_")
@@ -141,14 +141,11 @@ def hand_off(request: dict[str, Any]) -> int | None:
             return _relay(connection.makefile("r", encoding="utf-8"))
     except KeyboardInterrupt:
         if not sent:
-            say("中断しました（Ctrl+C）。実行は始まっていません。", err=True)
-            return INTERRUPTED
-        say(
+            return explain_interruption("中断しました（Ctrl+C）。実行は始まっていません。")
+        return explain_interruption(
             "表示を止めました（Ctrl+C）。実行は shiryo serve の中で最後まで続きます。"
-            "結果は Prefect の画面か shiryo status で確かめてください。",
-            err=True,
+            "結果は Prefect の画面か shiryo status で確かめてください。"
         )
-        return INTERRUPTED
 
 
 def _relay(lines: Any) -> int:

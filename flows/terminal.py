@@ -90,6 +90,20 @@ def describe_year(year: int) -> str:
     return fiscal_year_label(year)
 
 
+class _Interruption:
+    explained = False
+
+
+_interruption = _Interruption()
+
+
+def explain_interruption(message: str) -> int:
+    """Say what a Ctrl+C left behind, instead of the usual line; return the exit code."""
+    say(message, err=True)
+    _interruption.explained = True
+    return INTERRUPTED
+
+
 class JapaneseGroup(TyperGroup):
     """The command group, ending every usage error and Ctrl+C with one Japanese line."""
 
@@ -111,9 +125,8 @@ class JapaneseGroup(TyperGroup):
             typer.echo(f"エラー: {usage_error_ja(err)}", err=True)
             code = 2
         except typer.Abort:
-            # Ctrl+C, or input ended (Ctrl+D) where a command asked for some. A command that
-            # ends with this code itself (a run left to shiryo serve) has said what happened.
-            code = INTERRUPTED
+            code = INTERRUPTED  # input ended (Ctrl+D) where a command asked for some
+        if code == INTERRUPTED and not _interruption.explained:
             typer.echo(INTERRUPTED_JA, err=True)
         if not standalone_mode:
             return code
