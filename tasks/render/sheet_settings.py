@@ -2,15 +2,19 @@
 
 Column widths, row format, views (frozen panes), margins, page setup (paper, fit to width),
 print titles and area, header and footer, merged ranges, data validations, conditional
-formats, filter, protection and page breaks are the template sheet's. What lies below the
-repeated row moves down by the rows added; a range over the repeated row grows with it (a
+formats, filter, protection, page breaks and pictures are the template sheet's. What lies below
+the repeated row moves down by the rows added; a range over the repeated row grows with it (a
 print area, a validation of the column), and a merge within it is repeated on every copy.
+Cell comments and hyperlinks of the template are not carried (notes to the coordinator).
 """
 
 from __future__ import annotations
 
+import io
 from copy import copy
 
+from openpyxl.drawing.image import Image
+from openpyxl.drawing.spreadsheet_drawing import OneCellAnchor, TwoCellAnchor
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
@@ -54,6 +58,7 @@ def take_over_settings(filled: FilledSheet, target: WriteOnlyWorksheet, selected
                 side.text = filled.headers[side.text]
     target.merged_cells = MultiCellRange([*moved.merges(source.merged_cells), *filled.merges])
     _take_over_rules(source, target, moved)
+    _take_over_images(source, target, moved)
     target.protection = copy(source.protection)
     target.auto_filter = copy(source.auto_filter)
     if target.auto_filter.ref:
@@ -76,6 +81,23 @@ def _take_over_rules(source: Worksheet, target: WriteOnlyWorksheet, moved: _Move
         ranges = " ".join(moved.range(r.coord) for r in formatting.sqref.sorted())
         for rule in formatting.rules:
             target.conditional_formatting.add(ranges, rule)
+
+
+def _take_over_images(source: Worksheet, target: WriteOnlyWorksheet, moved: _Mover) -> None:
+    """Copy the pictures (a logo, a map); one below the repeated row moves down with it."""
+    for image in source._images:
+        data = image.ref.getvalue() if isinstance(image.ref, io.BytesIO) else image._data()
+        taken = Image(io.BytesIO(data))
+        taken.width, taken.height = image.width, image.height
+        anchor = copy(image.anchor)
+        if isinstance(anchor, OneCellAnchor | TwoCellAnchor):
+            # Anchor rows count from 0; the picture keeps its size.
+            down = moved.row(anchor._from.row + 1) - (anchor._from.row + 1)
+            anchor._from.row += down
+            if isinstance(anchor, TwoCellAnchor):
+                anchor.to.row += down
+        taken.anchor = anchor
+        target.add_image(taken)
 
 
 class _Mover:

@@ -2,7 +2,8 @@
 
 A coordinator's template has more than the shipped ones: a note under the table (merged,
 taller), a merge within the repeated row, a grade validation and a conditional format on the
-grade column, a print area, a page break, headers naming the goal. Each follows the rows.
+grade column, a print area, a page break, headers naming the goal, a logo and a picture under
+the table. Each follows the rows.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import PIL.Image
 import pytest
 from openpyxl import load_workbook
+from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.workbook.workbook import Workbook
@@ -46,25 +49,33 @@ def _coordinators_template(path: Path) -> Path:
     sheet.row_breaks.append(Break(id=6))
     sheet.oddHeader.left.text = "{{ goal.title }}"
     sheet.evenHeader.center.text = "{{ municipality }} &P"
+    for anchor, colour in (("L1", "red"), ("A8", "blue")):
+        png = io.BytesIO()
+        PIL.Image.new("RGB", (40, 20), colour).save(png, format="PNG")
+        sheet.add_image(Image(png), anchor)
     workbook.save(path)
     return path
 
 
 @pytest.fixture(scope="module")
-def rendered(
-    minami: Plan, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[dict[str, Any], Workbook]:
-    """The coordinator's template rendered for a year with no submission yet."""
-    context = build_report_context(
+def context(minami: Plan) -> dict[str, Any]:
+    """The report context of a year with no submission yet (every row 未提出)."""
+    return build_report_context(
         minami,
         pd.DataFrame(columns=KEY),
         pd.DataFrame(columns=INDICATOR_KEY),
         pd.DataFrame(columns=[*INDICATOR_KEY, "value"]),
         Ledger(fiscal_year=minami.fiscal_year.current),
     )
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], Workbook]:
+    """The coordinator's template rendered: the context and the workbook."""
     template = _coordinators_template(tmp_path_factory.mktemp("template") / "shiryo.xlsx")
-    data = render_committee_xlsx(template, context)
-    return context, load_workbook(io.BytesIO(data))
+    return context, load_workbook(io.BytesIO(render_committee_xlsx(template, context)))
 
 
 def test_what_lies_below_the_table_moves_down(rendered: tuple[dict[str, Any], Workbook]) -> None:
@@ -112,3 +123,18 @@ def test_headers_name_each_sheets_goal(rendered: tuple[dict[str, Any], Workbook]
         assert sheet.oddHeader.left.text == goal["title"]
         assert sheet.evenHeader.center.text == f"{context['municipality']} &P"
         assert sheet.oddFooter.center.text == "&P / &N"
+
+
+def test_pictures_stay_by_the_table(rendered: tuple[dict[str, Any], Workbook]) -> None:
+    """It keeps the logo where it was and the picture under the table under the last row."""
+    context, workbook = rendered
+    for sheet, goal in zip(workbook.worksheets, context["goals"], strict=True):
+        rows = sorted((image.anchor._from.row, image.anchor._from.col) for image in sheet._images)
+        assert rows == [(0, 11), (7 + len(goal["rows"]) - 1, 0)]  # from 0: L1, and A8 moved
+        assert {(image.width, image.height) for image in sheet._images} == {(40, 20)}
+
+
+def test_the_same_template_gives_the_same_bytes(context: dict[str, Any], tmp_path: Path) -> None:
+    """It writes the same bytes twice from a template with pictures, rules and merges."""
+    template = _coordinators_template(tmp_path / "shiryo.xlsx")
+    assert render_committee_xlsx(template, context) == render_committee_xlsx(template, context)
