@@ -46,7 +46,6 @@ class TemplateCell:
     evaluate: Evaluate | None
     """The cell's Jinja (its text holds ``{{``), or None for a value written as it is."""
     value: Any
-    data_type: str
     style: StyleArray
     vmerge: bool
     """``|vmerge``: equal neighbours in this column are merged."""
@@ -149,7 +148,6 @@ def _template_cell(
         column=cell.column,
         evaluate=None if text is None else compile_cell(env, text),
         value=cell.value,
-        data_type=cell.data_type,
         style=StyleArray(cell._style) if cell.has_style else StyleArray(),
         vmerge=text is not None and "vmerge" in text,
         font_size=float(cell.font.sz) if cell.font.sz else None,
