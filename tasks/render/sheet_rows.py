@@ -25,6 +25,8 @@ from tasks.render.workbook_template import SheetTemplate, TemplateCell, Template
 from tasks.workspace.names import visible_text
 
 _LETTERS = [""] + [get_column_letter(i) for i in range(1, 16385)]
+MAX_CELL_CHARS = 32_767
+"""Excel's limit on a cell's text; a longer text is cut there and ends with "…"."""
 
 
 @dataclass
@@ -135,6 +137,8 @@ def _value(cell: TemplateCell, scope: Scope) -> Any:
     if isinstance(value, int | float):
         return value
     text = _shown(str(value))
+    if len(text) > MAX_CELL_CHARS:  # Excel would not open the file: cut, and show it
+        text = text[: MAX_CELL_CHARS - 1] + "…"
     return text or None
 
 

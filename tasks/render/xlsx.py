@@ -19,8 +19,9 @@ Jinja expressions as the Word template (see ``tasks.render.report`` for the cont
 
 Every text is written as a string cell, so a value such as ``=SUM(A1)`` stays text; control
 and bidi characters in it are shown as ``<U+202E>`` (openpyxl refuses the first, and the second
-would reorder what the committee reads), and a value printed in a page header or footer has its
-``&`` doubled, so that it is never read as one of Excel's header codes (``&P``, ``&"font"``).
+would reorder what the committee reads), a text longer than a cell holds (32,767 characters)
+is cut there and ends with "…", and a value printed in a page header or footer has its ``&``
+doubled, so that it is never read as one of Excel's header codes (``&P``, ``&"font"``).
 
 The template is read once (``tasks.render.workbook_template``); the output is an openpyxl
 write-only workbook with the template's styles, whose rows are written as text

@@ -251,6 +251,15 @@ def test_a_repeated_row_is_as_tall_as_its_text(hyoka: tuple[dict[str, Any], Work
     assert all(heights) and heights[0] == max(heights) and heights[0] > 2 * min(heights)
 
 
+def test_a_text_longer_than_a_cell_holds_is_cut_visibly(minami: Plan) -> None:
+    """It cuts a text at Excel's 32,767 characters and ends it with "…" (never silently)."""
+    context = _context(minami)
+    context["goals"][0]["rows"][0]["comment"] = "長" * 40_000
+    workbook = load_workbook(io.BytesIO(render_committee_xlsx("hyoka/shiryo.xlsx", context)))
+    comment = workbook.worksheets[0]["I5"].value
+    assert len(comment) == 32_767 and comment.endswith("長…")
+
+
 def test_rendering_twice_gives_the_same_bytes(minami: Plan) -> None:
     """It writes the same bytes from the same context (fixed document times)."""
     context = _context(minami)
