@@ -3,7 +3,8 @@
 The Excel 資料's cells follow two rules (see ``tasks.render.xlsx``): a cell that is one
 ``{{ … }}`` gives that expression's value (a number stays a number, None is empty); any other
 text is rendered as a Jinja template, a string. Most cells only look something up
-(``{{ row.summary }}``, ``{{ goal.counts[0] }}``, ``{{ row.grade }}{{ row.check }}``): those
+(``{{ row.summary }}``, ``{{ goal.counts[0] }}``, ``{{ rows_by_id[ind.initiative_id].no }}``,
+``{{ row.grade }}{{ row.check }}``): those
 are evaluated here with Jinja's own lookups (``Environment.getattr`` / ``getitem``, names
 missing from the report are ``StrictUndefined``), without a Jinja context built per cell, which
 was most of the time of 3,000 rows. Anything else (``{% if %}``, filters, arithmetic) is
@@ -117,18 +118,24 @@ def _unmerged(env: Environment, node: nodes.Node) -> nodes.Node:
 
 
 def _lookup(env: Environment, node: nodes.Node) -> Lookup | None:
-    """Return a name with attributes and constant subscripts as a lookup, else None."""
+    """Return a name with attributes and subscripts (constant or looked up), or None."""
     if isinstance(node, nodes.Name) and node.ctx == "load":
         return _name(env, node.name)
     if isinstance(node, nodes.Getattr) and node.ctx == "load":
         inner = _lookup(env, node.node)
         return None if inner is None else _attribute(env, inner, node.attr)
-    if isinstance(node, nodes.Getitem) and node.ctx == "load" and isinstance(node.arg, nodes.Const):
+    if isinstance(node, nodes.Getitem) and node.ctx == "load":
         inner = _lookup(env, node.node)
         if inner is None:
             return None
-        key, getitem = node.arg.value, env.getitem
-        return lambda scope: getitem(inner(scope), key)
+        getitem = env.getitem
+        if isinstance(node.arg, nodes.Const):
+            key = node.arg.value
+            return lambda scope: getitem(inner(scope), key)
+        looked_up = _lookup(env, node.arg)  # rows_by_id[ind.initiative_id]
+        if looked_up is None:
+            return None
+        return lambda scope: getitem(inner(scope), looked_up(scope))
     return None
 
 

@@ -23,6 +23,8 @@ SCOPE: dict[str, Any] = {
     },
     "goal": {"counts": [3, 0, 1], "title": "安心のまち"},
     "municipality": "南区",
+    "ind": {"initiative_id": "i002"},
+    "rows_by_id": {"i002": {"no": 2, "goal_cell": "基本目標１\n地域"}},
     "levels": ["基本目標", "施策"],
 }
 
@@ -59,6 +61,8 @@ def _as_jinja(text: str, scope: dict[str, Any]) -> object:
         "{{ row['items'] }}",  # a subscript finds the key
         "{{ row.marks[0] }}{{ row.marks[1] }}{{ row.marks[2] }}",  # constant subscripts
         "{{ goal.counts[0] }}",  # a number from a list
+        "{{ rows_by_id[ind.initiative_id].goal_cell }}",  # a subscript looked up
+        "{{ rows_by_id[ind.initiative_id].no }}",  # … giving a number
         "{{ row.nested.label|vmerge }}",  # |vmerge prints as it is, as text
         "{{ row.count|vmerge }}",  # … a number too
         "{{ levels[0] }}　{{ goal.title }}",  # text around expressions
@@ -84,6 +88,7 @@ def test_a_cell_evaluates_as_jinja_does(text: str) -> None:
         "注：{{ row.sumary }}",  # … within text
         "{{ rows.name }}",  # a misspelt name
         "{{ row.marks[7] }}",  # past the end of a list
+        "{{ rows_by_id[row.name].no }}",  # a key the mapping lacks
     ],
 )
 def test_a_name_the_report_lacks_is_an_error(text: str) -> None:
