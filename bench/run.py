@@ -1,6 +1,7 @@
 """Benchmark shiryo against the floor, in one run (issue 8). It never asserts a time.
 
     python bench/run.py --files 2000 [--per-plan 50] [--profile] [--render 300,3000]
+    python bench/run.py --files 0 --render 300,3000      # (c) alone
 
 1. Generates (or reuses, from /tmp) N filled department workbooks from cities of M
    departments, each city with its own plan (``bench/generate.py``; ``--per-plan 0`` puts
@@ -21,7 +22,8 @@
    1-file run is done twice (``--baseline-runs``) and the lesser kept, as it is small
    against its noise. The start-up is the 1-file run's wall time less one file's share
    (imports, server start and stop, plan, GX set-up, the plan's empty consolidation, exit).
-4. (c) rendering: the Word and Excel 資料 for 300 and 3,000 initiatives (``bench/render.py``).
+4. (c) rendering: the Word and Excel 資料 for 300 and 3,000 initiatives (``bench/render.py``),
+   each beside a bare write of the same cells and their ratio. ``--files 0`` runs (c) alone.
 5. With ``--profile``, one more N-file product run under cProfile; its top functions.
 
 Peak memory is each process's own peak RSS (``ru_maxrss``); the Prefect server's is read
@@ -312,7 +314,9 @@ def run_coordinator_loop(files: int, json_path: Path | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=2000, help="N workbooks (default 2000)")
+    parser.add_argument(
+        "--files", type=int, default=2000, help="N workbooks (default 2000; 0: rendering only)"
+    )
     parser.add_argument(
         "--per-plan",
         type=int,
@@ -336,7 +340,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--workers", type=int, default=None, help="generator processes")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch folder (and the rendered 資料)"
+    )
     parser.add_argument(
         "--coordinator",
         action="store_true",
@@ -346,8 +352,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.coordinator:
         run_coordinator_loop(args.files if "--files" in (argv or sys.argv) else 50, args.json)
         return
-    if args.files < 2:
-        parser.error("--files must be at least 2 (the per-file cost is a difference)")
+    if args.files == 1 or args.files < 0:
+        parser.error("--files must be 0 or at least 2 (the per-file cost is a difference)")
+    if args.files == 0:
+        run_render_only(args)
+        return
 
     figures: dict[str, Any] = {"files": args.files, "machine": machine()}
     for key, value in figures["machine"].items():
@@ -381,6 +390,25 @@ def main(argv: list[str] | None = None) -> None:
         measure_render(bench, args, figures)
         if args.profile:
             profile_product(bench, generated, args.files, figures)
+        figures["load_average_end"] = _load()
+        print(f"load average at end: {figures['load_average_end']}")
+    finally:
+        if args.json:
+            args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1), "utf-8")
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_render_only(args: argparse.Namespace) -> None:
+    """Time (c) alone: the 資料 for each size asked for, beside their bare writes."""
+    print(f"source: {source_state()}")
+    print(f"load average at start: {_load()}")
+    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="render-", dir=CACHE_ROOT))
+    print(f"scratch: {scratch}")
+    figures: dict[str, Any] = {"files": 0, "machine": machine(), "source": source_state()}
+    try:
+        measure_render(Bench(scratch, None), args, figures)
         figures["load_average_end"] = _load()
         print(f"load average at end: {figures['load_average_end']}")
     finally:
@@ -595,14 +623,16 @@ def measure_render(bench: Bench, args: argparse.Namespace, figures: dict[str, An
         )
         common = ["--config", str(small.config(city)), "--workspace", str(workspace)]
         bench.run_plain(f"render-prepare-{size}", "bench.render", "prepare", *common)
-        render, _ = bench.run(f"render-{size}", "bench.render", "render", *common)
+        kept = ["--keep", str(bench.scratch / f"shiryo-{size}")] if args.keep else []
+        render, _ = bench.run(f"render-{size}", "bench.render", "render", *common, *kept)
         assert render is not None
         figures["render"][size] = render
         print(
             f"render {render['initiatives']}: context {render['context_seconds']:.2f} s, "
             f"docx {render['docx_seconds']:.2f} s (bare python-docx tables "
-            f"{render['docx_bare_seconds']:.2f} s), xlsx {render['xlsx_seconds']:.2f} s (bare "
-            f"openpyxl write-only {render['xlsx_bare_seconds']:.2f} s), "
+            f"{render['docx_bare_seconds']:.2f} s, {_times(render, 'docx')}), "
+            f"xlsx {render['xlsx_seconds']:.2f} s (bare openpyxl write-only "
+            f"{render['xlsx_bare_seconds']:.2f} s, {_times(render, 'xlsx')}), "
             f"peak RSS {_mib(render['peak_rss_mib'])} ({render['submitted_rows']} submitted "
             f"rows; docx {render['docx_bytes'] / 1024:.0f} KiB, "
             f"xlsx {render['xlsx_bytes'] / 1024:.0f} KiB)"
@@ -633,6 +663,12 @@ def profile_product(bench: Bench, generated: GeneratedSet, n: int, figures: dict
     )
     for line in profile_summary(kept):
         print(line)
+
+
+def _times(render: dict[str, Any], kind: str) -> str:
+    """Return a document's time as a multiple of its bare write's ("3.1× bare")."""
+    bare = render[f"{kind}_bare_seconds"]
+    return f"{render[f'{kind}_seconds'] / bare:.1f}× bare" if bare else "n/a"
 
 
 def _tasks(seconds: dict[str, float]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 FIXED_DOC_TIME = "2000-01-01T00:00:00Z"
@@ -19,13 +20,18 @@ _CORE_TIME = re.compile(
 )
 
 
-def normalise_package(data: bytes) -> bytes:
-    """Return the package rewritten with fixed entry times and fixed document times."""
+def normalise_package(data: bytes, rewrite: Callable[[str, bytes], bytes] | None = None) -> bytes:
+    """Return the package rewritten with fixed entry times and fixed document times.
+
+    ``rewrite`` (entry name, content) gives each entry's content to keep, if given.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info.filename)
+            if rewrite is not None:
+                content = rewrite(info.filename, content)
             if info.filename == "docProps/core.xml":
                 content = _CORE_TIME.sub(
                     lambda m: m.group(1) + FIXED_DOC_TIME.encode() + m.group(2), content
