@@ -269,7 +269,10 @@ def _table(document: Any, columns: list[Column], rows: int) -> Any:
     # A header left empty continues the one to its left (項目 over its two columns).
     cells = table.rows[0].cells
     for i in reversed([i for i, c in enumerate(columns) if i and not c.header]):
-        cells[i - 1].merge(cells[i])
+        merged = cells[i - 1].merge(cells[i])
+        for paragraph in merged.paragraphs[1:]:  # the empty one the right cell brought
+            if not paragraph.text:
+                paragraph._p.getparent().remove(paragraph._p)
     _repeat_header(table.rows[0])
     return table
 

@@ -49,7 +49,7 @@ def test_it_imports_results_and_grades_by_initiative_name(minami: Plan, tmp_path
     assert frame.loc[("i003", "kenko-fukushi"), "grade"] == "B"
     assert imported.unmatched == ["計画にない事業"]
     storage = FolderStorage(tmp_path)
-    key = write_imported_year(storage, imported, 2020)
+    (key,) = write_imported_year(storage, imported, 2020)
     stored = pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
     assert list(stored["initiative_id"]) == ["i001", "i003"]
     with pytest.raises(ConfigError, match="上書きしません"):
