@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tasks.call.workbook import field_label
 from tasks.check.normalise import normalise_grade
 from tasks.dataset.history_figures import read_figures
 from tasks.dataset.history_sheets import NAME_HEADERS, Sheet, name_key, read_sheets
@@ -86,10 +87,11 @@ def _initiative_rows(
 ) -> tuple[list[dict[str, object]], list[str]]:
     """Return the year's consolidated rows (results, grades) and the names that matched none.
 
-    A row with neither a result nor a grade gives nothing; rows a figure table read are
-    figures, never reported here.
+    A row with neither a result nor a grade gives nothing; a row a figure table read is
+    never reported here (its name is an indicator's).
     """
-    by_name = {name_key(i.name): i for i in plan.initiatives}
+    by_name = {name_key(i.name + i.summary): i for i in plan.initiatives if i.summary}
+    by_name |= {name_key(i.name): i for i in plan.initiatives}  # 項目 printed with its note
     departments = {d.name: d.id for d in plan.departments}
     rows: dict[tuple[str, str], dict[str, object]] = {}
     unmatched: list[str] = []
@@ -101,11 +103,12 @@ def _initiative_rows(
         for row in range(header_row + 1, len(sheet.rows)):
             cells = {k: sheet.text(row, c) for k, c in positions.items()}
             name = cells.get("name")
-            if not name or (sheet.name, row) in taken:
+            if not name:
                 continue
             initiative = by_name.get(name_key(name))
             if initiative is None:
-                unmatched.append(name)
+                if (sheet.name, row) not in taken:
+                    unmatched.append(name)
                 continue
             grade = plan.grade_scale.canonical(normalise_grade(cells.get("grade")))
             if cells.get("result") is None and grade is None:
@@ -129,7 +132,14 @@ def _initiative_rows(
 
 
 def _find_columns(plan: Plan, sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    """Return the header row and the columns of name, departments, result and grade.
+
+    The result is the last column headed 実績 (not 計画), or headed as the plan's own
+    result field for the year (「令和元年度の取組状況（…）」: the product's own 資料).
+    """
     labels = (plan.initiative_label, *NAME_HEADERS)
+    result_field = next(f for f in plan.submission.fields if f.key == plan.submission.result_key)
+    own = name_key(field_label(plan, result_field.label))
     for index in range(min(30, len(sheet.rows))):
         headers = [sheet.text(index, c) or "" for c in range(len(sheet.rows[index]))]
         name = next((i for i, h in enumerate(headers) if h in labels), None)
@@ -139,7 +149,7 @@ def _find_columns(plan: Plan, sheet: Sheet) -> tuple[int, dict[str, int]] | None
         for i, header in enumerate(headers):
             if ("担当" in header or "事業主体" in header) and "departments" not in positions:
                 positions["departments"] = i
-            elif "実績" in header and "計画" not in header:
+            elif name_key(header) == own or ("実績" in header and "計画" not in header):
                 positions["result"] = i  # the last 実績 column is the year's own
             elif "評価" in header and not any(w in header for w in ("理由", "指標", "数値")):
                 positions.setdefault("grade", i)

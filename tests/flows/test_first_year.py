@@ -29,6 +29,7 @@ from flows.annual_cycle import call_for_submissions, collect_submissions, publis
 from flows.cli import app
 from tasks.cycle.demo import load_demo
 from tasks.cycle.steps import CollectionSummary
+from tasks.dataset.history import import_history_workbook
 from tasks.plan.load import list_presets, load_plan
 from tasks.plan.model import Plan
 from tasks.settings import TEMPLATES_DIR
@@ -310,6 +311,28 @@ def test_nishitokyo_history_came_from_the_coordinators_figures(first_year: First
         pytest.skip("西東京市's figures")
     assert "平成29年度 15 件・平成30年度 15 件" in first_year.history
     assert "取り込まなかった" not in first_year.history
+
+
+def test_nishitokyo_shiryo_is_next_years_history(first_year: FirstYear, tmp_path: Path) -> None:
+    """It takes its own Excel 資料 back as history: every figure and text as the seed's."""
+    if _preset(first_year.plan) != "nishitokyo":
+        pytest.skip("西東京市's figures")
+    plan = first_year.plan
+    data = _report(first_year.workspace, ".xlsx").read_bytes()
+    imported = import_history_workbook(plan, data, plan.fiscal_year.current, source="資料.xlsx")
+    assert imported.notes == [] and imported.unmatched == []
+    figures = {
+        (int(r["fiscal_year"]), str(r["indicator_id"])): r["original_text"]
+        for r in imported.indicators.to_dict("records")
+    }
+    expected = {
+        (year, row["indicator"]): row[key]
+        for row in nishitokyo_rows()
+        for year, key in ((2017, "baseline"), (2018, "previous"), (2019, "actual"))
+    }
+    assert figures == expected
+    texts = {r["initiative_id"]: r["done_text"] for r in imported.consolidated.to_dict("records")}
+    assert texts == {r["initiative"]: r["done_text"] for r in nishitokyo_rows()}
 
 
 # --- the other presets: each row's typed cells, in the seed's order ---------------------------
