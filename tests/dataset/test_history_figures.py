@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +25,9 @@ NISHITOKYO = load_plan("nishitokyo")
 H30 = plan_for_year(NISHITOKYO, 2018)
 
 
-def _workbook(header: list[object], rows: list[list[object]], title: str = "指標") -> Workbook:
+def _workbook(
+    header: Sequence[object], rows: Sequence[Sequence[object]], title: str = "指標"
+) -> Workbook:
     """A coordinator's sheet: a title, a blank row, the header, one row per measure."""
     workbook = Workbook()
     sheet = workbook.active
@@ -32,9 +35,9 @@ def _workbook(header: list[object], rows: list[list[object]], title: str = "指�
     sheet.title = title
     sheet.append(["第４期地域福祉計画の指標"])
     sheet.append([])
-    sheet.append(header)
+    sheet.append(list(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     return workbook
 
 
@@ -124,7 +127,7 @@ def test_figures_are_kept_as_typed_for_every_year() -> None:
     assert values.loc[(2017, "hokatsu-ninchido"), "value"] == pytest.approx(48.4)
     assert values.loc[(2017, "kyoryoku-nw-setsuritsu"), "value"] == 2.0
     assert values.loc[(2017, "hanabus-yuso-jinin"), "value"] == 2.09  # the plan's unit 人/km
-    assert pd.isna(values.loc[(2018, "hokatsu-ninchido"), "value"])
+    assert str(values.loc[(2018, "hokatsu-ninchido"), "value"]) == "nan"
     assert values.loc[(2018, "hokatsu-ninchido"), "status"] == "値なし"
 
 

@@ -64,6 +64,7 @@ the other presets have none."""
 class FirstYear:
     """One preset's first year: the plan, the workspace, what was typed, what came of it."""
 
+    preset: str
     plan: Plan
     workspace: Path
     typed: Typed
@@ -72,12 +73,23 @@ class FirstYear:
     """What ``import-history`` printed ("" where the preset imports nothing)."""
 
 
-@pytest.fixture(scope="module", params=list_presets())
-def first_year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+class _Runs:
+    """Each preset's first year, run once when a test first asks for it."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._runs: dict[str, FirstYear] = {}
+
+    def get(self, preset: str) -> FirstYear:
+        """Return the preset's first year, running it the first time."""
+        if preset not in self._runs:
+            self._runs[preset] = _run_first_year(preset, self._factory.mktemp(preset))
+        return self._runs[preset]
+
+
+def _run_first_year(preset: str, workspace: Path) -> FirstYear:
     """Run a preset's first year with its seed's answers (see the module)."""
-    preset = request.param
     plan = load_plan(preset)
-    workspace = tmp_path_factory.mktemp(preset)
     history = _import_history(preset, plan, workspace)
     call_for_submissions(None, preset, str(workspace))
     typed = _seed_answers(preset, plan)
@@ -90,7 +102,31 @@ def first_year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         (intake / outgoing.name).write_bytes(typed_bytes)
     summary = collect_submissions(None, preset, str(workspace), settle_seconds=0)
     publish_shiryo(None, preset, str(workspace))
-    return FirstYear(plan, workspace, typed, summary, history)
+    return FirstYear(preset, plan, workspace, typed, summary, history)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> _Runs:
+    """The presets' first years, shared by this module's tests."""
+    return _Runs(tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=list_presets())
+def first_year(request: pytest.FixtureRequest, runs: _Runs) -> FirstYear:
+    """Each preset's first year."""
+    return runs.get(request.param)
+
+
+@pytest.fixture(scope="module", params=[p for p in list_presets() if p != "nishitokyo"])
+def one_row_each(request: pytest.FixtureRequest, runs: _Runs) -> FirstYear:
+    """The first year of each preset that prints one row per initiative."""
+    return runs.get(request.param)
+
+
+@pytest.fixture(scope="module")
+def nishitokyo(runs: _Runs) -> FirstYear:
+    """西東京市's first year: one row per measure, figures across the years."""
+    return runs.get("nishitokyo")
 
 
 # --- what the seeds printed ---------------------------------------------------------------
@@ -99,8 +135,8 @@ def first_year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def _seed_answers(preset: str, plan: Plan) -> Typed:
     """Return every department's answers as its seed prints them (values and figures)."""
     if preset == "kitamoto":
-        typed_kitamoto = {d.id: (kitamoto_values(plan, d.id), {}) for d in plan.departments}
-        return {d: answers for d, answers in typed_kitamoto.items() if answers[0]}
+        printed = {d.id: kitamoto_values(plan, d.id) for d in plan.departments}
+        return {d: (values, {}) for d, values in printed.items() if values}
     if preset == "nishitokyo":
         typed: Typed = {}
         by_name = {d.name: d.id for d in plan.departments}
@@ -208,17 +244,13 @@ def test_every_file_is_accepted_on_the_first_round(first_year: FirstYear) -> Non
             outcome,
             [f for f in summary.findings if f.severity == "critical"],
         )
-    expected = WARNINGS.get(_preset(plan), {})
+    expected = WARNINGS.get(first_year.preset, {})
     named = set()
     for finding in summary.findings:
         kinds = [k for k, part in expected.items() if part in finding.message]
         assert finding.severity == "warning" and kinds, finding
         named.update(kinds)
     assert named == set(expected)
-
-
-def _preset(plan: Plan) -> str:
-    return next(p for p in list_presets() if load_plan(p).report.name == plan.report.name)
 
 
 # --- 西東京市: the indicator table, cell by cell ---------------------------------------------
@@ -240,11 +272,9 @@ def _report(workspace: Path, suffix: str) -> Path:
     return path
 
 
-def test_nishitokyo_word_table_is_the_seeds(first_year: FirstYear) -> None:
+def test_nishitokyo_word_table_is_the_seeds(nishitokyo: FirstYear) -> None:
     """It prints every measure's row as the seed does, merged where the seed merges."""
-    if _preset(first_year.plan) != "nishitokyo":
-        pytest.skip("西東京市's indicator table")
-    document = Document(str(_report(first_year.workspace, ".docx")))
+    document = Document(str(_report(nishitokyo.workspace, ".docx")))
     (table,) = [t for t in document.tables if "ページ番号" in t.rows[0].cells[1].text]
     rows = [row.cells for row in table.rows]
     header = [_squeezed(c.text) for c in rows[0]]
@@ -273,11 +303,9 @@ def _assert_merged_as_the_seed(rows: list[Any]) -> None:
             assert (above[column]._tc is below[column]._tc) is same, (column, seed_below)
 
 
-def test_nishitokyo_excel_table_is_the_seeds(first_year: FirstYear) -> None:
+def test_nishitokyo_excel_table_is_the_seeds(nishitokyo: FirstYear) -> None:
     """It prints the same cells in Excel, the goal and 項目 merged over their rows."""
-    if _preset(first_year.plan) != "nishitokyo":
-        pytest.skip("西東京市's indicator table")
-    workbook = load_workbook(_report(first_year.workspace, ".xlsx"))
+    workbook = load_workbook(_report(nishitokyo.workspace, ".xlsx"))
     sheet = workbook["一覧"]
     cells = _resolved(sheet)
     top = next(r for r, row in enumerate(cells) if "ページ番号" in row)
@@ -305,20 +333,16 @@ def _resolved(sheet: Worksheet) -> list[list[str]]:
     return values
 
 
-def test_nishitokyo_history_came_from_the_coordinators_figures(first_year: FirstYear) -> None:
+def test_nishitokyo_history_came_from_the_coordinators_figures(nishitokyo: FirstYear) -> None:
     """It says what import-history took: 15 figures of each earlier year, nothing left out."""
-    if _preset(first_year.plan) != "nishitokyo":
-        pytest.skip("西東京市's figures")
-    assert "平成29年度 15 件・平成30年度 15 件" in first_year.history
-    assert "取り込まなかった" not in first_year.history
+    assert "平成29年度 15 件・平成30年度 15 件" in nishitokyo.history
+    assert "取り込まなかった" not in nishitokyo.history
 
 
-def test_nishitokyo_shiryo_is_next_years_history(first_year: FirstYear, tmp_path: Path) -> None:
+def test_nishitokyo_shiryo_is_next_years_history(nishitokyo: FirstYear) -> None:
     """It takes its own Excel 資料 back as history: every figure and text as the seed's."""
-    if _preset(first_year.plan) != "nishitokyo":
-        pytest.skip("西東京市's figures")
-    plan = first_year.plan
-    data = _report(first_year.workspace, ".xlsx").read_bytes()
+    plan = nishitokyo.plan
+    data = _report(nishitokyo.workspace, ".xlsx").read_bytes()
     imported = import_history_workbook(plan, data, plan.fiscal_year.current, source="資料.xlsx")
     assert imported.notes == [] and imported.unmatched == []
     figures = {
@@ -338,13 +362,12 @@ def test_nishitokyo_shiryo_is_next_years_history(first_year: FirstYear, tmp_path
 # --- the other presets: each row's typed cells, in the seed's order ---------------------------
 
 
-def _expected_rows(
-    plan: Plan, typed: Typed, per_goal: bool
-) -> list[tuple[str, dict[str, list[str]]]]:
+def _expected_rows(run: FirstYear, per_goal: bool) -> list[tuple[str, dict[str, list[str]]]]:
     """Return each row of the seed, in its order: its name and each field's typed texts."""
+    plan = run.plan
     texts: dict[str, dict[str, list[str]]] = {}
-    previous = _previous_results(plan)
-    for department_id, (values, _) in typed.items():
+    previous = _previous_results(run.preset)
+    for department_id, (values, _) in run.typed.items():
         for initiative_id, fields in values.items():
             row = texts.setdefault(initiative_id, {})
             for key, text in fields.items():
@@ -360,12 +383,11 @@ def _expected_rows(
     ]
 
 
-def _previous_results(plan: Plan) -> dict[tuple[str, str], str]:
-    if _preset(plan) != "niigata-minami":
+def _previous_results(preset: str) -> dict[tuple[str, str], str]:
+    """Return last year's 実績 the preset's 資料 prints (南区's, imported above)."""
+    if preset != "niigata-minami":
         return {}
-    return {
-        (e.initiative, e.department): e.previous_result for e in load_demo("niigata-minami").entries
-    }
+    return {(e.initiative, e.department): e.previous_result for e in load_demo(preset).entries}
 
 
 def _columns(plan: Plan, suffix: str) -> list[str]:
@@ -409,16 +431,14 @@ def _excel_rows(path: Path, width: int) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("suffix", [".docx", ".xlsx"])
-def test_each_row_prints_the_seeds_values(first_year: FirstYear, suffix: str) -> None:
+def test_each_row_prints_the_seeds_values(one_row_each: FirstYear, suffix: str) -> None:
     """It prints every row of the seed in its order, each typed value in its cell."""
-    plan = first_year.plan
-    if _preset(plan) == "nishitokyo":
-        pytest.skip("西東京市 prints one row per measure (above)")
+    plan = one_row_each.plan
     columns = _columns(plan, suffix)
     reader = _word_rows if suffix == ".docx" else _excel_rows
-    printed = reader(_report(first_year.workspace, suffix), len(columns))
-    per_goal = _preset(plan) in ("niigata-minami", "kitamoto")
-    expected = _expected_rows(plan, first_year.typed, per_goal)
+    printed = reader(_report(one_row_each.workspace, suffix), len(columns))
+    per_goal = one_row_each.preset in ("niigata-minami", "kitamoto")
+    expected = _expected_rows(one_row_each, per_goal)
     name = columns.index("name")
     assert [r[name].lstrip("◎○") for r in printed] == [n for n, _ in expected]
     grade_key = plan.submission.grade_key
