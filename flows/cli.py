@@ -226,8 +226,12 @@ def import_history(
     config: Config = DEFAULT_PRESET,
     new_workspace: NewWorkspace = False,
 ) -> None:
-    """過去の年度の一覧（Excel）を取り込み、その年度の実績・評価として保存します。"""
-    from tasks.dataset.history import import_history_workbook, write_imported_year
+    """過去の一覧（Excel）から、その年度の実績・評価と、それまでの指標の値（現状値・各年度）を取り込みます。"""
+    from tasks.dataset.history import (
+        describe_import,
+        import_history_workbook,
+        write_imported_year,
+    )
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
@@ -235,11 +239,13 @@ def import_history(
 
     def run_import() -> str:
         plan = plan_for_year(load_plan(config), year)
-        imported = import_history_workbook(plan, file.read_bytes(), year)
-        key = write_imported_year(open_storage(location), imported, year)
+        imported = import_history_workbook(plan, file.read_bytes(), year, source=file.name)
+        keys = write_imported_year(open_storage(location), imported, year)
         for name in imported.unmatched:
             typer.echo(f"計画にない事業名のため取り込まなかった行: {name}", err=True)
-        return f"{len(imported.consolidated)} 行を取り込みました: {key}"
+        for note in imported.notes:
+            typer.echo(note, err=True)
+        return describe_import(imported, keys)
 
     typer.echo(guarded(run_import))
 

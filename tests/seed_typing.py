@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -41,7 +42,21 @@ def type_workbook(
     indicators: Mapping[tuple[str, str], str | float] | None = None,
 ) -> bytes:
     """Return the department's call workbook with ``values`` typed in (blank where absent)."""
-    workbook = load_workbook(io.BytesIO(build_submission_workbook(plan, department_id)))
+    return type_into(plan, build_submission_workbook(plan, department_id), values, indicators)
+
+
+def type_into(
+    plan: Plan,
+    workbook_bytes: bytes,
+    values: Values,
+    indicators: Mapping[tuple[str, str], str | float] | None = None,
+) -> bytes:
+    """Return a call workbook (the bytes the call wrote) with ``values`` typed in.
+
+    ``indicators`` are this year's figures by (initiative, indicator): text as printed
+    (「513人」「50.70%」) goes into the cell as text, a number as a number.
+    """
+    workbook = load_workbook(io.BytesIO(workbook_bytes))
     sheet = workbook[plan.submission.sheet_name]
     columns = {c.value: c.column for c in sheet[HEADER_ROW]}
     for row in range(HEADER_ROW + 1, sheet.max_row + 1):
@@ -66,6 +81,23 @@ def type_workbook(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def nishitokyo_rows() -> list[dict[str, str]]:
+    """Return the 西東京市 seed's printed rows, one per measure, in the seed's order."""
+    rows: list[dict[str, str]] = _nishitokyo()["rows"]
+    return rows
+
+
+def nishitokyo_headings() -> list[str]:
+    """Return the 西東京市 seed's column headings, as printed (項目 once)."""
+    headings: list[str] = _nishitokyo()["headings"]
+    return headings
+
+
+def _nishitokyo() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SEEDS / "nishitokyo.json").read_text(encoding="utf-8"))
+    return data
 
 
 def kitamoto_rows() -> list[dict[str, str]]:

@@ -107,8 +107,16 @@ def call_version(plan: Plan) -> str:
 
 
 def plan_for_year(plan: Plan, fiscal_year: int | None) -> Plan:
-    """Return the plan reporting on ``fiscal_year`` (the year before as previous)."""
+    """Return the plan reporting on ``fiscal_year`` (the year before as previous).
+
+    The plan's own years (its first and target year) stay as they are.
+    """
     if fiscal_year is None or fiscal_year == plan.fiscal_year.current:
         return plan
-    years = FiscalYears(current=fiscal_year, previous=fiscal_year - 1)
+    years = FiscalYears(
+        current=fiscal_year,
+        previous=fiscal_year - 1,
+        final=plan.fiscal_year.final,
+        first=plan.fiscal_year.first,
+    )
     return plan.model_copy(update={"fiscal_year": years})

@@ -98,6 +98,9 @@ class Indicator(PlanModel):
     targets: dict[int, float] = Field(default_factory=dict)
     """Yearly targets by fiscal year (西暦)."""
     final_target: float | None = None
+    final_target_text: str = ""
+    """The final target as the plan book prints it (「58.40%」), shown in the 資料 instead of
+    ``final_target`` with the unit; empty to show the number."""
     final_year: int | None = None
     reported_by: list[Slug] = Field(default_factory=list)
     """Departments that report this indicator; empty means every department of the initiative."""
@@ -144,6 +147,9 @@ class FiscalYears(PlanModel):
     final: int | None = Field(default=None, ge=1989, le=2200)
     """The plan's target year (目標年度, 計画最終年度), printed in headers such as
     「令和5年度（目標値）」; ``None`` where the 資料 names no such year."""
+    first: int | None = Field(default=None, ge=1989, le=2200)
+    """The plan's first year (計画1年目): the year's heading in indicator tables says
+    「（計画N年目）」; ``None`` where the 資料 prints no such mark."""
 
     @property
     def before(self) -> int:
@@ -247,6 +253,11 @@ class ReportProfile(PlanModel):
     """Beside a row accepted with a 注意 (never one of the grade codes)."""
     check_mark: str = Field(default="※", min_length=1, max_length=2)
     """Beside a row whose self-evaluation differs from the grade its numbers imply."""
+    year_marks: dict[int, str] = Field(default_factory=dict)
+    """Marks after a year's heading in indicator tables, by 西暦 year (「※１※２」: the notes
+    say why)."""
+    year_mark: str = ""
+    """The mark after the heading of every other year of values up to the reported one (「※２」)."""
 
     @model_validator(mode="after")
     def _check_sections(self) -> ReportProfile:

@@ -6,6 +6,15 @@ guarded against docxtpl's own rewriting of ``{_{`` into ``{{`` after rendering. 
 value is ever evaluated: the tags are the template's. Whether a tag would be left in the
 document is therefore asked of the template alone (its literal text and string constants),
 before rendering: a template at fault is named, and no department's text can fail a render.
+
+Two cell tags of our own, beside docxtpl's (``{%tr %}``, ``{% colspan %}`` …), merge a
+table's cells as a seed prints them:
+
+- ``{% vmerge <condition> %}`` in a cell of a repeated row: the cell begins a vertical merge
+  where the condition holds and continues the one above (its text left out) where it does not
+  (``{% vmerge ind.starts.item %}``: one cell per 項目 over its measures);
+- ``{% cellif <condition> %}``: the cell is there only where the condition holds (beside a
+  cell that spans two columns with ``{% colspan 2 %}`` where it does not).
 """
 
 from __future__ import annotations
@@ -33,6 +42,55 @@ _LEFTOVER_TAG = re.compile(r"\{\{|\{%|%\}|\}\}|\{_\{|\}_\}|\{_%|%_\}")
 _DOCXTPL_ESCAPES = {"{_{": "{&#95;{", "}_}": "}&#95;}", "{_%": "{&#95;%", "%_}": "%&#95;}"}
 _XML_TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
 _XML_TAG = re.compile(r"<[^>]+>")
+_CELL_IF = re.compile(
+    r"(<w:tc[ >](?:(?!<w:tc[ >]).)*?)\{%\s*cellif\s+((?:(?!%\}).)*?)\s*%\}(.*?</w:tc>)", re.S
+)
+_VMERGE_CELL = re.compile(r"<w:tc[ >](?:(?!<w:tc[ >]).)*?\{%\s*vmerge\s.*?</w:tc>", re.S)
+_VMERGE_TEXT = re.compile(
+    r"(<w:t(?: [^>]*)?>)([^<]*?)\{%\s*vmerge\s+((?:(?!%\}).)*?)\s*%\}([^<]*)(</w:t>)", re.S
+)
+_CELL_PROPERTIES = re.compile(
+    r"<w:tcPr>(?:<w:(?:cnfStyle|tcW|gridSpan|hMerge)\b[^>]*/>)*|<w:tcPr/>|(?=<w:p[ >])"
+)
+
+
+class _Template(DocxTemplate):  # type: ignore[misc]
+    """docxtpl's template with the ``vmerge`` and ``cellif`` cell tags (see the module)."""
+
+    def patch_xml(self, src_xml: str) -> str:
+        """Return the XML ready for Jinja, our cell tags turned into Jinja and Word markup."""
+        xml = super().patch_xml(src_xml)
+        xml = _CELL_IF.sub(_cell_if, xml)
+        return _VMERGE_CELL.sub(_vertical_merge, xml)
+
+
+def _cell_if(match: re.Match[str]) -> str:
+    return "{% if " + match.group(2) + " %}" + match.group(1) + match.group(3) + "{% endif %}"
+
+
+def _vertical_merge(match: re.Match[str]) -> str:
+    cell = match.group(0)
+    text = _VMERGE_TEXT.search(cell)
+    if text is None:  # the tag split over runs docxtpl could not join: left for Jinja to name
+        return cell
+    condition = text.group(3)
+    merge = '<w:vMerge w:val="{% if ' + condition + ' %}restart{% else %}continue{% endif %}"/>'
+    shown = (
+        text.group(1)
+        + "{% if "
+        + condition
+        + " %}"
+        + text.group(2)
+        + text.group(4)
+        + "{% endif %}"
+        + text.group(5)
+    )
+    cell = cell[: text.start()] + shown + cell[text.end() :]
+    properties = _CELL_PROPERTIES.search(cell)
+    assert properties is not None  # a cell always holds a paragraph
+    found = properties.group(0)  # after tcW and gridSpan, as the schema orders them
+    replaced = found + merge if found.startswith("<w:tcPr>") else f"<w:tcPr>{merge}</w:tcPr>"
+    return cell[: properties.start()] + replaced + cell[properties.end() :]
 
 
 def render_committee_docx(template: str | Path | TemplateSource, context: dict[str, Any]) -> bytes:
@@ -40,7 +98,7 @@ def render_committee_docx(template: str | Path | TemplateSource, context: dict[s
     source = template if isinstance(template, TemplateSource) else read_template(template, "docx")
     path = source.shown
     try:
-        document = DocxTemplate(io.BytesIO(source.data))
+        document = _Template(io.BytesIO(source.data))
         document.init_docx()
         declared = document.get_undeclared_template_variables()
         if "grade_chart" in declared:

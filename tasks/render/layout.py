@@ -20,11 +20,17 @@ GOTHIC = "ＭＳ ゴシック"
 
 @dataclass(frozen=True)
 class Column:
-    """One table column: its header, its body cell, its width (mm in Word, chars in Excel)."""
+    """One table column: its header, its body cell, its width (mm in Word, chars in Excel).
+
+    An empty header continues the header to its left (Word merges the two header cells).
+    """
 
     header: str
     body: str
     width: float
+    word: str | None = None
+    """The body cell in Word where it differs (Word merges cells with its own tags,
+    ``tasks.render.docx``; Excel with ``|vmerge`` in ``body``)."""
 
 
 @dataclass(frozen=True)
@@ -97,35 +103,57 @@ def kitamoto_layout(plan: Plan) -> Layout:
 
 
 def nishitokyo_layout(plan: Plan) -> Layout:
-    """西東京市 調査票 資料2: one row per indicator, values across the years, what was done."""
+    """西東京市 調査票 資料2: one row per indicator, values across the years, what was done.
+
+    The goal, its pages, the 項目, the department and the texts are merged over the rows
+    they cover (a goal's 項目, a 項目's measures); a 項目 with one measure spans both of the
+    項目 columns in Word.
+    """
     years = plan_indicator_years(plan)
     series = [
         Column(
-            "{{ indicator_years[" + str(i) + "].heading }}",
+            "{{ indicator_years[" + str(i) + "].caption }}",
             "{{ ind.series_shown[" + str(i) + "] }}",
-            20,
+            22,
         )
         for i in range(len(years))
     ]
+    row = "rows_by_id[ind.initiative_id]"
     return Layout(
         per_goal=False,
         loop="ind",
         legend=False,
         title_year=True,
         columns=[
-            Column(
-                "{{ levels[0] }}・{{ levels[1] }}",
-                "{{ rows_by_id[ind.initiative_id].goal_cell }}",
-                30,
+            _merged("{{ levels[0] }}・{{ levels[1] }}", f"{row}.goal_cell", "goal", 36),
+            _merged("ページ番号", f"{row}.goal_pages", "goal", 12),
+            _merged(
+                "{{ initiative_label }}",
+                "ind.item",
+                "item",
+                28,
+                span="{% colspan 1 if ind.measure else 2 %}",
             ),
-            Column("ページ番号", "{{ rows_by_id[ind.initiative_id].goal_pages }}", 12),
-            Column("{{ initiative_label }}", "{{ ind.item }}", 46),
-            Column("担当部署", "{{ ind.department }}", 22),
+            Column("", "{{ ind.measure }}", 22, word="{% cellif ind.measure %}{{ ind.measure }}"),
+            _merged("担当部署", "ind.department", "department", 20),
             *series,
-            Column("{{ final_heading }}", "{{ ind.final_target_shown }}", 20),
-            Column("{{ labels.done_text }}", "{{ rows_by_id[ind.initiative_id].done_text }}", 64),
-            Column("{{ labels.next_steps }}", "{{ rows_by_id[ind.initiative_id].next_steps }}", 60),
+            Column("{{ final_heading }}", "{{ ind.final_target_shown }}", 22),
+            _merged("{{ labels.done_text }}", f"{row}.done_text", "item", 76),
+            _merged("{{ labels.next_steps }}", f"{row}.next_steps", "item", 72),
         ],
+    )
+
+
+def _merged(header: str, value: str, run: str, width: float, span: str = "") -> Column:
+    """Return a column whose cell is merged over a run of rows (``ind.starts``: goal, item …).
+
+    Excel merges equal neighbours (``|vmerge``); Word merges the rows of the run.
+    """
+    return Column(
+        header,
+        "{{ " + value + "|vmerge }}",
+        width,
+        word=span + "{% vmerge ind.starts." + run + " %}{{ " + value + " }}",
     )
 
 

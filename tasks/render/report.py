@@ -24,7 +24,11 @@ it. The context (all plain dicts, lists, strings and numbers):
   ``missing`` (departments without an accepted file);
 - ``indicators``: one per indicator value with ``series`` over ``indicator_years`` (baseline,
   history, this year; each year with ``label`` and ``heading``, 「平成29年度（現状値）」 for the
-  baseline year), ``series_shown`` (numbers with their unit), target, rate, 前年度比 and trend;
+  baseline year, and ``caption``, the heading with its marks: 「令和元年度\n※２\n（計画1年目）」),
+  ``series_shown`` (numbers with their unit), ``final_target_shown``, target, rate, 前年度比
+  and trend; ``item`` (the 項目 with its note) and ``measure`` (the indicator's name where the
+  項目 has several); ``starts`` (``goal``, ``item``, ``department``: the row begins a run that
+  the tables merge);
   ``overview`` (the plan's narrative); ``notes`` (printed under the tables);
 - years: ``year_short`` ("R2"), ``final_year`` / ``final_wareki`` / ``final_short`` (the plan's
   目標年度, or None / "") and ``final_heading`` (「令和5年度（目標値）」, else 「目標値」);

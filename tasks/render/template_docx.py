@@ -266,6 +266,13 @@ def _table(document: Any, columns: list[Column], rows: int) -> Any:
         cell.text = column.header
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _shade(cell, "D9E1F2")
+    # A header left empty continues the one to its left (項目 over its two columns).
+    cells = table.rows[0].cells
+    for i in reversed([i for i, c in enumerate(columns) if i and not c.header]):
+        merged = cells[i - 1].merge(cells[i])
+        for paragraph in merged.paragraphs[1:]:  # the empty one the right cell brought
+            if not paragraph.text:
+                paragraph._p.getparent().remove(paragraph._p)
     _repeat_header(table.rows[0])
     return table
 
@@ -274,7 +281,7 @@ def _loop_table(document: Any, columns: list[Column], source: str, variable: str
     table = _table(document, columns, rows=4)
     table.rows[1].cells[0].text = "{%tr for " + variable + " in " + source + " %}"
     for i, column in enumerate(columns):
-        table.rows[2].cells[i].text = column.body
+        table.rows[2].cells[i].text = column.word or column.body
     table.rows[3].cells[0].text = "{%tr endfor %}"
 
 
@@ -287,6 +294,6 @@ def _grouped_table(document: Any, layout: Layout) -> None:
     _shade(group, "F2F2F2")
     table.rows[3].cells[0].text = "{%tr for row in target.rows %}"
     for i, column in enumerate(columns):
-        table.rows[4].cells[i].text = column.body
+        table.rows[4].cells[i].text = column.word or column.body
     table.rows[5].cells[0].text = "{%tr endfor %}"
     table.rows[6].cells[0].text = "{%tr endfor %}"

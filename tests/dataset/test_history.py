@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from tasks.dataset.history import import_history_workbook, write_imported_year
 from tasks.errors import ConfigError
-from tasks.plan.load import plan_for_year
+from tasks.plan.load import load_plan, plan_for_year
 from tasks.plan.model import Plan
 from tasks.workspace.folder import FolderStorage
 
@@ -49,7 +49,7 @@ def test_it_imports_results_and_grades_by_initiative_name(minami: Plan, tmp_path
     assert frame.loc[("i003", "kenko-fukushi"), "grade"] == "B"
     assert imported.unmatched == ["計画にない事業"]
     storage = FolderStorage(tmp_path)
-    key = write_imported_year(storage, imported, 2020)
+    (key,) = write_imported_year(storage, imported, 2020)
     stored = pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
     assert list(stored["initiative_id"]) == ["i001", "i003"]
     with pytest.raises(ConfigError, match="上書きしません"):
@@ -60,3 +60,22 @@ def test_it_refuses_a_sheet_without_matching_rows(minami: Plan) -> None:
     """It says so when no row of the 一覧 names an initiative of the plan."""
     with pytest.raises(ConfigError, match="一致する行がありません"):
         import_history_workbook(minami, _ichiran([("別の事業", "総務課", "…", "A")]), 2020)
+
+
+def test_it_takes_the_results_under_the_plans_own_label(tmp_path: Path) -> None:
+    """It reads the result column the 資料 heads with the plan's own label, the 項目 with its
+    note, as shiryo printed them the year before (西東京市's 令和元年度の取組状況)."""
+    plan = plan_for_year(load_plan("nishitokyo"), 2019)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["項目", "担当部署", "令和元年度の取組状況（増減に向けて取り組んだ内容等）"])
+    sheet.append(
+        ["はなバス輸送人員\n※１日１㎞あたりの輸送人員", "交通課", "特別ダイヤを試験的に実施"]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    imported = import_history_workbook(plan, buffer.getvalue(), 2019)
+    (row,) = imported.consolidated.to_dict("records")
+    assert (row["initiative_id"], row["done_text"]) == ("i12", "特別ダイヤを試験的に実施")
+    assert imported.unmatched == []

@@ -68,6 +68,12 @@ def test_it_moves_the_plan_to_another_year(minami: Plan) -> None:
     assert plan_for_year(minami, None) is minami
 
 
+def test_a_moved_plan_keeps_its_own_first_and_target_years() -> None:
+    """It keeps 目標年度 and 計画1年目 (西東京市: 2023 and 2019) when reporting on 2020."""
+    moved = plan_for_year(load_plan("nishitokyo"), 2020).fiscal_year
+    assert (moved.current, moved.previous, moved.final, moved.first) == (2020, 2019, 2023, 2019)
+
+
 def test_a_preset_name_wins_over_a_folder_without_a_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
