@@ -97,18 +97,7 @@ def publish_collection_artifacts(
         markdown="\n".join(lines),
         description=f"{who} {year}年度 部署ごとの指摘事項",
     )
-    if summary.findings_page:
-        create_link_artifact(
-            key=artifact_key(plan, "findings-page", year, workspace),
-            link=_link(summary.findings_page),
-            link_text="指摘事項一覧（部署・ファイルごと、日本語）",
-        )
-    if summary.data_docs:
-        create_link_artifact(
-            key=artifact_key(plan, "data-docs", year, workspace),
-            link=_link(summary.data_docs),
-            link_text="GX Data Docs（検証結果の詳細、英語）",
-        )
+    _link_pages(plan, summary, workspace)
     ledger = load_ledger(storage, year)
     create_table_artifact(
         key=artifact_key(plan, "status", year, workspace),
@@ -117,9 +106,20 @@ def publish_collection_artifacts(
     )
 
 
-def _link(location: str) -> str:
-    """Return a page's location as a link: a URL as it is, a path as a ``file://`` URI."""
-    return location if "://" in location else Path(location).as_uri()
+def _link_pages(plan: Plan, summary: CollectionSummary, workspace: str) -> None:
+    """Link the run's 指摘事項一覧 and GX Data Docs, when it made them (it had findings)."""
+    pages = [
+        ("findings-page", summary.findings_page, "指摘事項一覧（部署・ファイルごと、日本語）"),
+        ("data-docs", summary.data_docs, "GX Data Docs（検証結果の詳細、英語）"),
+    ]
+    for kind, location, text in pages:
+        if location:
+            create_link_artifact(
+                key=artifact_key(plan, kind, summary.fiscal_year, workspace),
+                # A path becomes a file:// URI; an s3:// location stays as it is.
+                link=location if "://" in location else Path(location).as_uri(),
+                link_text=text,
+            )
 
 
 def _recorded_row(plan: Plan, entry: LedgerEntry) -> dict[str, str | int]:
