@@ -1,8 +1,9 @@
 """What the coordinator sees in the Prefect UI after a collection run (artifacts).
 
 Keys carry the year, the municipality and the workspace (``status-2021-<id>-<ws>``, likewise
-``files-``, ``findings-``, ``data-docs-``): one server serving several municipalities, or a
-run on another (a mistyped, a demo) workspace, keeps each one's latest tables apart. The ids
+``files-``, ``findings-``, ``findings-page-``, ``data-docs-``): one server serving several
+municipalities, or a run on another (a mistyped, a demo) workspace, keeps each one's latest
+tables apart. The ids
 are :func:`municipality_id` and :func:`workspace_id`; the contents are Japanese, as
 coordinators read them, and each description names the municipality and the workspace.
 """
@@ -87,26 +88,38 @@ def publish_collection_artifacts(
             for name, notes in noted
             for note in notes
         ]
+    if summary.findings_page:
+        lines += ["", f"指摘事項一覧（日本語）: {markdown_text(summary.findings_page)}"]
     if summary.data_docs:
-        lines += ["", f"GX Data Docs: {summary.data_docs}"]
+        lines += [f"GX Data Docs（検証結果の詳細・英語）: {markdown_text(summary.data_docs)}"]
     create_markdown_artifact(
         key=artifact_key(plan, "findings", year, workspace),
         markdown="\n".join(lines),
         description=f"{who} {year}年度 部署ごとの指摘事項",
     )
-    if summary.data_docs:
-        link = summary.data_docs
-        create_link_artifact(
-            key=artifact_key(plan, "data-docs", year, workspace),
-            link=link if "://" in link else Path(link).as_uri(),
-            link_text="GX Data Docs（検証結果の詳細）",
-        )
+    _link_pages(plan, summary, workspace)
     ledger = load_ledger(storage, year)
     create_table_artifact(
         key=artifact_key(plan, "status", year, workspace),
         table=build_status_rows(plan, ledger, dt.date.today()),
         description=f"{who} {year}年度 部署ごとの提出状況（shiryo status と同じ表）",
     )
+
+
+def _link_pages(plan: Plan, summary: CollectionSummary, workspace: str) -> None:
+    """Link the run's 指摘事項一覧 and GX Data Docs, when it made them (it had findings)."""
+    pages = [
+        ("findings-page", summary.findings_page, "指摘事項一覧（部署・ファイルごと、日本語）"),
+        ("data-docs", summary.data_docs, "GX Data Docs（検証結果の詳細、英語）"),
+    ]
+    for kind, location, text in pages:
+        if location:
+            create_link_artifact(
+                key=artifact_key(plan, kind, summary.fiscal_year, workspace),
+                # A path becomes a file:// URI; an s3:// location stays as it is.
+                link=location if "://" in location else Path(location).as_uri(),
+                link_text=text,
+            )
 
 
 def _recorded_row(plan: Plan, entry: LedgerEntry) -> dict[str, str | int]:

@@ -119,12 +119,12 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
 
 @app.command()
 def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAULT_PRESET) -> None:
-    """確認済みの提出ファイルを確認し直し、GX Data Docs（確認結果の詳しい画面）を作ります。
+    """確認済みの提出ファイルを確認し直し、指摘事項一覧（日本語）と GX Data Docs を作ります。
 
-    shiryo run は指摘事項があったときだけ Data Docs を作ります。すべてのファイルの詳細を
-    見たいときに使います。台帳・差戻し票・集計データは変わりません。
+    shiryo run は指摘事項があったときだけ作ります。その年度のすべてのファイルの指摘事項や
+    詳細を見たいときに使います。台帳・差戻し票・集計データは変わりません。
     """
-    from tasks.cycle.steps import build_data_docs
+    from tasks.cycle.docs import build_docs
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
@@ -132,8 +132,13 @@ def docs(year: Year, workspace: Workspace = "workspace", config: Config = DEFAUL
 
     def build() -> str:
         plan = plan_for_year(load_plan(config), year)
-        index = build_data_docs(plan, open_storage(location))
-        return index or f"{year}年度に確認済みのファイルがありません。"
+        pages = build_docs(plan, open_storage(location))
+        if pages is None:
+            return f"{year}年度に確認済みのファイルがありません。"
+        return (
+            f"指摘事項一覧（日本語）: {pages.findings_page}\n"
+            f"GX Data Docs（確認結果の詳細、英語）: {pages.index}"
+        )
 
     typer.echo(guarded(build))
 

@@ -20,11 +20,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tasks.check.datadocs import localise_page, vendored_files
 from tasks.errors import ConfigError
 from tasks.settings import quiet_environment
+from tasks.workspace.keys import FINDINGS_PAGE
 from tasks.workspace.storage import Storage
 
 SITE_NAME = "shiryo"
+DOCS_TITLE = "確認結果の詳細（GX Data Docs）"
 RECORD_ID = "record_id"
 _RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [RECORD_ID]}
 
@@ -129,9 +132,14 @@ def forget_validations() -> None:
         store.remove_key(validation)
 
 
-def publish_data_docs(storage: Storage, prefix: str) -> str | None:
+def publish_data_docs(
+    storage: Storage, prefix: str, title: str = DOCS_TITLE, findings_page: str = FINDINGS_PAGE
+) -> str | None:
     """Build the Data Docs of the validations run since the last call; copy them under ``prefix``.
 
+    Every page loads its scripts, styles and images from the site's own ``static/`` folder
+    (``tasks.check.datadocs``), so the site works on a closed network; ``title`` is the pages'
+    Japanese title and ``findings_page`` the 指摘事項一覧's path in the site, linked from each.
     Returns the index's key, or None when nothing was validated. The validations are then
     dropped from the (in-memory) store and the site, so the next call starts afresh.
     """
@@ -143,17 +151,19 @@ def publish_data_docs(storage: Storage, prefix: str) -> str | None:
     if not validations:
         return None
     context.build_data_docs(site_names=[SITE_NAME])
-    for path in sorted(site.rglob("*")):
-        if not path.is_file():
-            continue
-        key = f"{prefix}/{path.relative_to(site).as_posix()}"
+    built = [(p.relative_to(site).as_posix(), p) for p in sorted(site.rglob("*")) if p.is_file()]
+    for page, path in built + [(f"static/{name}", path) for name, path in vendored_files()]:
+        key = f"{prefix}/{page}"
         # Static assets never change; validation pages are new files each run.
-        if "/static/" in f"/{path.relative_to(site).as_posix()}" and storage.exists(key):
+        if page.startswith("static/") and storage.exists(key):
             continue
-        storage.write_bytes(key, path.read_bytes())
+        data = path.read_bytes()
+        if page.endswith(".html"):
+            data = localise_page(data.decode("utf-8"), page, title, findings_page).encode("utf-8")
+        storage.write_bytes(key, data)
     for validation in validations:
         store.remove_key(validation)
-    for built in site.iterdir():
-        if built.name != "static":
-            shutil.rmtree(built) if built.is_dir() else built.unlink()
+    for built_path in site.iterdir():
+        if built_path.name != "static":
+            shutil.rmtree(built_path) if built_path.is_dir() else built_path.unlink()
     return f"{prefix}/index.html"

@@ -15,10 +15,9 @@ from typing import Any
 from tasks.call.workbook import build_submission_workbook
 from tasks.check.correction import build_correction_copy
 from tasks.check.feedback import build_feedback_workbook, correction_key, feedback_key
-from tasks.check.gx_context import forget_validations, publish_data_docs
+from tasks.check.gx_context import forget_validations
 from tasks.check.submissions import (
     ReadBatch,
-    check_submissions,
     read_batch,
     record_outcome,
     validate_batch,
@@ -26,6 +25,7 @@ from tasks.check.submissions import (
 from tasks.check.validate import Finding
 from tasks.cycle.configuration import check_rules, check_templates
 from tasks.cycle.demo import fill_workbook, load_demo, seed_history
+from tasks.cycle.docs import DocsPages, publish_docs
 from tasks.dataset.merge import consolidate, plan_changes, stage_accepted
 from tasks.dataset.store import (
     load_consolidated,
@@ -47,7 +47,6 @@ from tasks.render.templates import template_source
 from tasks.render.xlsx import render_committee_xlsx
 from tasks.workspace.keys import (
     call_keys,
-    datadocs_prefix,
     intake_key,
     outgoing_key,
     report_keys,
@@ -80,6 +79,8 @@ class CollectionSummary:
     findings: list[Finding] = field(default_factory=list)
     data_docs: str | None = None
     """Storage location (path or URL) of the GX Data Docs index for this run."""
+    findings_page: str | None = None
+    """Storage location of the Japanese findings page (指摘事項一覧) beside that index."""
 
 
 def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
@@ -183,19 +184,17 @@ def check_pending(
         keys[(entry.sha256, entry.source_key)] = key
     ledger = record_outcome(ledger, batch, pending)
     save_ledger(storage, ledger)
+    checked = [e for e in ledger.entries if (e.sha256, e.source_key) in keys]
     # Data Docs show what went wrong: built when there are findings, not for a clean batch.
-    index = publish_data_docs(storage, datadocs_prefix(year)) if batch.findings else None
-    if index is None:
+    docs = publish_docs(plan, storage, batch, checked, keys) if batch.findings else DocsPages()
+    if docs.index is None:
         forget_validations()
     return CollectionSummary(
         fiscal_year=year,
         findings=batch.findings,
-        data_docs=storage.describe(index) if index else None,
-        files=[
-            _outcome_of(e, keys[(e.sha256, e.source_key)])
-            for e in ledger.entries
-            if (e.sha256, e.source_key) in keys
-        ],
+        data_docs=docs.index,
+        findings_page=docs.findings_page,
+        files=[_outcome_of(e, keys[(e.sha256, e.source_key)]) for e in checked],
     )
 
 
@@ -221,25 +220,6 @@ def _outcome_of(entry: LedgerEntry, feedback: str | None) -> FileOutcome:
         feedback_key=feedback,
         notes=tuple(entry.notes),
     )
-
-
-def build_data_docs(plan: Plan, storage: Storage) -> str | None:
-    """Validate the year's checked files again and publish their Data Docs (``shiryo docs``).
-
-    Nothing is recorded: the ledger, feedback and dataset stay as they are. Returns where
-    the index is, or None when no file of the year has been checked yet.
-    """
-    year = plan.fiscal_year.current
-    checked = [
-        e
-        for e in load_ledger(storage, year).entries
-        if e.status in ("accepted", "rejected", "superseded")
-    ]
-    if not checked:
-        return None
-    check_submissions(storage, plan, checked)
-    index = publish_data_docs(storage, datadocs_prefix(year))
-    return storage.describe(index) if index else None
 
 
 def consolidate_year(plan: Plan, storage: Storage) -> list[str]:

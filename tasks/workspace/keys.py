@@ -12,6 +12,7 @@ The layout, the same on every backend (``tasks.workspace.storage``)::
     curated/<fy>/staged/                 accepted rows of each checked batch, before merging
     reports/<fy>/                        the committee's 資料 (docx, xlsx, PDF)
     datadocs/<fy>/                       GX Data Docs of the validations, for the coordinator
+    datadocs/<fy>/指摘事項一覧.html       the same findings in Japanese, per department and file
     locks/collect-<fy>.json              the lease of the year's running collection
     _prefect/results/<cache key>         the cached steps' results (what a Retry skips)
     _prefect/results/configuration-<key> a configuration (plan, rules, templates) found sound
@@ -157,6 +158,15 @@ def publication_keys(plan: Plan, pdf: bool = False) -> list[str]:
 def datadocs_prefix(fiscal_year: int) -> str:
     """Return the folder of the year's GX Data Docs."""
     return f"datadocs/{fiscal_year}"
+
+
+FINDINGS_PAGE = "指摘事項一覧.html"
+"""The coordinator's Japanese findings page, beside the Data Docs' ``index.html``."""
+
+
+def findings_page_key(fiscal_year: int) -> str:
+    """Return where the year's Japanese findings page (指摘事項一覧) is written."""
+    return f"{datadocs_prefix(fiscal_year)}/{FINDINGS_PAGE}"
 
 
 def lock_key(fiscal_year: int) -> str:

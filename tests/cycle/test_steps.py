@@ -58,24 +58,6 @@ def test_the_dataset_for_people_is_written_at_publication(workspace: Path) -> No
     assert {"consolidated.xlsx", "consolidated.csv", "indicators.csv"} <= names
 
 
-def test_data_docs_on_demand_cover_the_checked_files_and_record_nothing(workspace: Path) -> None:
-    """It builds Data Docs for a year's checked files and leaves the ledger as it was."""
-    from tasks.cycle.steps import build_data_docs
-
-    plan = load_plan(PRESET)
-    ws = str(workspace)
-    assert build_data_docs(plan, open_storage(ws)) is None  # nothing checked yet
-    _drop(workspace, "shakyo")
-    take_intake(plan, open_storage(ws), settle_seconds=0)
-    check_pending(plan, open_storage(ws))
-    ledger = (workspace / "ledger" / "2021.json").read_bytes()
-    index = build_data_docs(plan, open_storage(ws))
-    assert index is not None
-    page = workspace / "datadocs" / "2021" / "index.html"
-    assert page.is_file() and "hyoka" in page.read_text(encoding="utf-8")
-    assert (workspace / "ledger" / "2021.json").read_bytes() == ledger
-
-
 MIDORINO = REPO_ROOT / "tests" / "data" / "midorino"
 
 

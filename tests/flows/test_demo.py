@@ -170,7 +170,8 @@ def test_the_dataset_keeps_each_departments_part(demo_run: Path) -> None:
 
 
 def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None:
-    """It publishes GX Data Docs and shows status, findings and a Data Docs link in the UI."""
+    """It publishes GX Data Docs and the 指摘事項一覧 and shows status, findings and links to
+    both in the UI."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -180,7 +181,7 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
     from tasks.plan.load import load_plan
 
     plan = load_plan(PRESET)
-    kinds = ["status", "findings", "files", "data-docs"]
+    kinds = ["status", "findings", "files", "data-docs", "findings-page"]
     keys = [artifact_key(plan, kind, 2021, str(demo_run)) for kind in kinds]
     assert all(key.startswith(f"{kind}-2021-") for key, kind in zip(keys, kinds, strict=True))
     with get_client(sync_client=True) as client:
@@ -199,6 +200,10 @@ def test_the_coordinator_gets_data_docs_and_ui_artifacts(demo_run: Path) -> None
         row for row in status if row["部署"] == "地域総務課"
     ).items()
     assert f"({index.as_uri()})" in str(by_key["data-docs"].data)
+    # The Japanese 指摘事項一覧 beside it, linked too: the findings the 差戻し票 shows.
+    findings_page = index.parent / "指摘事項一覧.html"
+    assert f"({findings_page.as_uri()})" in str(by_key["findings-page"].data)
+    assert "評価「Ｅ」は評価の指標にありません" in findings_page.read_text(encoding="utf-8")
 
 
 def test_a_run_with_nothing_new_is_known_without_running(demo_run: Path) -> None:
