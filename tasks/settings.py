@@ -107,6 +107,8 @@ def describe_validation_error(path: Path, err: ValidationError, what: str) -> st
     for problem in err.errors():
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         reason = _REASONS_JA.get(problem["type"], problem["msg"])
+        if problem["type"] == "value_error":  # a plan's own rule: its message, no prefix
+            reason = str(problem.get("ctx", {}).get("error", reason))
         if problem["type"] == "literal_error":
             reason = f"使える値は {problem.get('ctx', {}).get('expected', '')} です"
         lines.append(f"  場所 {location}: {reason}")
