@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
 PRESETS_DIR = CONFIG_DIR / "presets"
 NOTIFICATIONS_YAML = CONFIG_DIR / "notifications.yaml"
+REMINDERS_YAML = CONFIG_DIR / "reminders.yaml"
 TEMPLATES_DIR = REPO_ROOT / "templates"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"

@@ -12,6 +12,7 @@ The layout, the same on every backend (``tasks.workspace.storage``)::
     curated/<fy>/staged/                 accepted rows of each checked batch, before merging
     reports/<fy>/                        the committee's 資料 (docx, xlsx, PDF)
     datadocs/<fy>/                       GX Data Docs of the validations, for the coordinator
+    reminders/<fy>/                      督促一覧: the departments to remind, by day (and mail sent)
     locks/collect-<fy>.json              the lease of the year's running collection
     _prefect/results/<cache key>         the cached steps' results (what a Retry skips)
 
@@ -20,6 +21,8 @@ has nothing to do imports only this much.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from tasks.plan.model import Plan
 
@@ -39,6 +42,7 @@ TOP_FOLDERS = (
     "feedback",
     "reports",
     "datadocs",
+    "reminders",
     "locks",
     "outgoing",
     "_prefect",
@@ -156,6 +160,19 @@ def publication_keys(plan: Plan, pdf: bool = False) -> list[str]:
 def datadocs_prefix(fiscal_year: int) -> str:
     """Return the folder of the year's GX Data Docs."""
     return f"datadocs/{fiscal_year}"
+
+
+def reminders_prefix(fiscal_year: int) -> str:
+    """Return the folder of the year's 督促一覧."""
+    return f"reminders/{fiscal_year}"
+
+
+def reminder_list_key(fiscal_year: int, day: dt.date, sent_at: str | None = None) -> str:
+    """Return where a day's 督促一覧 goes: ``督促一覧_2022-06-24.xlsx``; with mail sent at
+    ``sent_at`` (``0912``, Japan time), ``督促一覧_2022-06-24_0912送信.xlsx``, which a later
+    listing of the same day never replaces."""
+    sent = f"_{sent_at}送信" if sent_at else ""
+    return f"{reminders_prefix(fiscal_year)}/督促一覧_{day.isoformat()}{sent}.xlsx"
 
 
 def lock_key(fiscal_year: int) -> str:
