@@ -15,14 +15,16 @@ import datetime as dt
 from typing import Any
 
 import anyio.to_thread
-from prefect import task
+from prefect import State, task
 from prefect.blocks.abstract import NotificationBlock
+from prefect.states import Failed
 from pydantic import Field, SecretStr
 
 from flows.steps import CACHED
 from tasks.cycle.caching import fingerprint
 from tasks.cycle.reminder_mail import ReminderMessage, send_mail
 from tasks.cycle.reminder_settings import MailServer
+from tasks.errors import MailError
 from tasks.intake.ledger import japan_time
 from tasks.settings import secret_from
 
@@ -58,12 +60,20 @@ def reminder_mail(server: MailServer, to: str) -> ReminderMail:
     )
 
 
-def send_reminder(server: MailServer, message: ReminderMessage) -> str:
-    """Mail one department its reminder through the block; return what became of it."""
+def send_reminder(server: MailServer, message: ReminderMessage) -> str | State[Any]:
+    """Mail one department its reminder through the block; return what became of it.
+
+    Mail that does not go ends the step Failed with the reason as its message (no traceback:
+    the reason says it all), so that it is not cached and a Retry sends it again.
+    """
     from prefect.utilities.asyncutils import run_coro_as_sync
 
     assert message.to is not None, "only a department with an address is mailed"
-    run_coro_as_sync(reminder_mail(server, message.to).notify(message.body, message.subject))
+    block = reminder_mail(server, message.to)
+    try:
+        run_coro_as_sync(block.notify(message.body, message.subject))
+    except MailError as err:
+        return Failed(message=str(err))
     sent = japan_time(dt.datetime.now(dt.UTC).isoformat())
     return f"送りました（{message.to}、{sent}）"
 

@@ -11,9 +11,12 @@ records it, so that the failure notifications report it and a Retry sends only t
 
 from __future__ import annotations
 
-from prefect import flow, task, unmapped
+from typing import Any, cast
+
+from prefect import State, flow, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.futures import PrefectFutureList
+from prefect.states import Failed
 
 from flows.annual_cycle import kept, opaque
 from flows.artifacts import artifact_key
@@ -35,6 +38,7 @@ from tasks.cycle.reminder_sheet import (
     write_reminder_list,
 )
 from tasks.cycle.reminders import ReminderList, list_reminders, locator
+from tasks.errors import MailError
 from tasks.plan.model import Plan
 from tasks.workspace.names import markdown_text
 from tasks.workspace.storage import Storage, open_storage
@@ -71,7 +75,7 @@ def publish_reminder_artifact(
 
 
 def collect_outcomes(
-    messages: list[ReminderMessage], sent: PrefectFutureList[str]
+    messages: list[ReminderMessage], sent: PrefectFutureList[Any]
 ) -> dict[str, str]:
     """Return what became of each message sent: its result, or why it could not go."""
     sent.wait()
@@ -79,17 +83,26 @@ def collect_outcomes(
     for message, future in zip(messages, sent, strict=True):
         state = future.state
         outcomes[message.department_id] = (
-            future.result() if state.is_completed() else unsent_outcome(state.result(False))
+            future.result() if state.is_completed() else unsent_outcome(state.message or "")
         )
     return outcomes
 
 
+def finished(result: RemindResult, reminders: ReminderList) -> RemindResult | State[Any]:
+    """Return the run's result, or a Failed state carrying the MailError when some mail did
+    not go: the run fails with that one message (the command prints it, no traceback)."""
+    try:
+        check_all_sent(result.outcomes, reminders, result.list_location)
+    except MailError as err:
+        return Failed(message=str(err), data=err)
+    return result
+
+
 load_reminder_settings_task = task(name="load-reminder-settings")(load_reminder_settings)
 list_reminders_task = task(name="list-reminders", **STORAGE_RETRIES)(list_reminders)
-messages_to_send_task = task(name="write-reminder-mail")(messages_to_send)
+messages_to_send_task = task(name="prepare-reminder-mail")(messages_to_send)
 write_reminder_list_task = task(name="write-reminder-list", **STORAGE_RETRIES)(write_reminder_list)
 publish_reminder_artifact_task = task(name="publish-reminder-list")(publish_reminder_artifact)
-check_all_sent_task = task(name="check-reminder-mail")(check_all_sent)
 
 
 @flow(name="send-reminders", flow_run_name=run_name("remind"))
@@ -106,5 +119,5 @@ def send_reminders(
     outcomes = mail_outcomes(reminders, collect_outcomes(messages, sent), send, settings)
     result = write_reminder_list_task(opaque(plan), opaque(storage), reminders, settings, outcomes)
     publish_reminder_artifact_task(opaque(plan), opaque(storage), reminders, settings, result)
-    check_all_sent_task(outcomes, reminders, result.list_location)
-    return result
+    # A returned state is the run's final state: the caller gets the result, or the MailError.
+    return cast(RemindResult, finished(result, reminders))

@@ -134,7 +134,7 @@ def _listed(names: tuple[str, ...]) -> str:
     return "\n".join(shown)
 
 
-def unsent_outcome(error: BaseException) -> str:
+def unsent_outcome(error: BaseException | str) -> str:
     """Return the outcome of a department's mail that could not be sent."""
     return f"{UNSENT}: {error}"
 
