@@ -322,7 +322,6 @@ def test_the_runs_are_rows_in_postgresql(server_cycle: ServerCycle) -> None:
                 "prepare-reminder-mail",
                 "write-reminder-list",
                 "publish-reminder-list",
-                "check-reminder-mail",
             },
         ),
     }
