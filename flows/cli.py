@@ -10,6 +10,7 @@ import typer
 
 from flows.foreground import in_foreground
 from flows.locations import checked_location, location_of
+from flows.remind import register as register_remind
 from flows.summary import ledger_before, print_summary
 from flows.terminal import JapaneseGroup, guarded, parse_year
 from flows.year_run import run_year
@@ -39,6 +40,7 @@ NewWorkspace = Annotated[
     ),
 ]
 DEFAULT_PRESET = "niigata-minami"
+register_remind(app)  # shiryo remind: the 督促一覧 and its mail (flows/remind.py)
 
 
 @app.command()

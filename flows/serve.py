@@ -12,11 +12,13 @@ from prefect.schedules import Cron
 from flows.annual_cycle import call_for_submissions, collect_submissions, publish_shiryo
 from flows.deployments import load_deployment_specs
 from flows.notify import apply_failure_notifications, load_notify_settings, webhook_url
+from flows.reminders import send_reminders
 
 FLOWS: dict[str, Flow[Any, Any]] = {
     "call_for_submissions": call_for_submissions,
     "collect_submissions": collect_submissions,
     "publish_shiryo": publish_shiryo,
+    "send_reminders": send_reminders,
 }
 
 

@@ -12,7 +12,8 @@ The hierarchy::
     │   ├── LockBusyError  another collection run holds it
     │   └── LockLostError  another run took it over while this one ran
     ├── SubmissionError    a department's file cannot be read as a submission
-    └── RenderError        a template is broken or a document cannot be written
+    ├── RenderError        a template is broken or a document cannot be written
+    └── MailError          a reminder (督促) could not be handed to the mail server
 
 Library errors are translated at the boundary with ``raise ... from err`` so that callers
 only ever catch these. Problems *inside* a submission that a department can fix are not
@@ -104,3 +105,10 @@ class SubmissionError(ShiryoError):
 
 class RenderError(ShiryoError):
     """A Word or Excel template is broken or refers to data the context does not have."""
+
+
+class MailError(ShiryoError):
+    """A reminder mail (督促) could not be handed to the mail server: refused, unreachable,
+    or a login that failed. The message names the server and the department; the other
+    departments' mail still goes, and the 督促一覧 records which ones did not.
+    """

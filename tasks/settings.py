@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
 PRESETS_DIR = CONFIG_DIR / "presets"
 NOTIFICATIONS_YAML = CONFIG_DIR / "notifications.yaml"
+REMINDERS_YAML = CONFIG_DIR / "reminders.yaml"
 TEMPLATES_DIR = REPO_ROOT / "templates"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"
@@ -121,6 +122,8 @@ def describe_validation_error(path: Path, err: ValidationError, what: str) -> st
     for problem in err.errors():
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         reason = _REASONS_JA.get(problem["type"], problem["msg"])
+        if problem["type"] == "value_error":  # a plan's own rule: its message, no prefix
+            reason = str(problem.get("ctx", {}).get("error", reason))
         if problem["type"] == "literal_error":
             reason = f"使える値は {problem.get('ctx', {}).get('expected', '')} です"
         lines.append(f"  場所 {location}: {reason}")

@@ -63,16 +63,16 @@ def current_feedback(plan: Plan, ledger: Ledger, storage: Storage) -> list[Feedb
     latest += [(STRAY_DEPARTMENT, e) for e in ledger.entries if e.department_id is None]
     found = []
     for name, entry in latest:
-        key = _feedback_of(written, year, entry)
+        key = feedback_of(written, year, entry)
         if key is not None:
-            correction = _feedback_of(written, year, entry, kind="修正用")
+            correction = feedback_of(written, year, entry, kind="修正用")
             found.append(
                 FeedbackToSend(name, entry.original_name, STATUS_JA[entry.status], key, correction)
             )
     return found
 
 
-def _feedback_of(
+def feedback_of(
     written: list[str], year: int, entry: LedgerEntry, kind: str = "差戻し票"
 ) -> str | None:
     """Return the feedback workbook written for ``entry``, found by folder and hash.

@@ -11,6 +11,14 @@ from tasks.intake.ledger import STATUS_JA, Ledger, LedgerEntry, japan_date, japa
 from tasks.plan.model import Plan
 from tasks.workspace.names import display_name
 
+NOT_SUBMITTED = "未提出"
+WAITING = "確認待ち"
+WAITING_AFTER_ACCEPTED = "確認待ち（前に受理したファイルあり）"
+SENT_BACK = "差戻し中（再提出待ち）"
+SENT_BACK_AFTER_ACCEPTED = "受理（その後の再提出は差戻し）"
+ACCEPTED = "受理"
+"""A department's state (状況), as ``shiryo status``, the run's summary and the 督促一覧 say it."""
+
 STATUS_COLUMNS = [
     "部署", "状況", "最終受付", "ファイル", "要修正", "注意", "行の状況", "期限", "備考",
 ]  # fmt: skip
@@ -22,21 +30,21 @@ def build_status_rows(plan: Plan, ledger: Ledger, today: dt.date) -> list[dict[s
     rows = []
     for department in plan.departments:
         entries = [e for e in ledger.entries if e.department_id == department.id]
-        latest = _latest(entries)
+        latest = latest_entry(entries)
         accepted = [e for e in entries if e.status == "accepted"]
         if latest is not None and latest.status == "pending":
             # Not yet checked: what the department sent last decides nothing yet.
-            state = "確認待ち（前に受理したファイルあり）" if accepted else "確認待ち"
+            state = WAITING_AFTER_ACCEPTED if accepted else WAITING
         elif accepted and latest is not None and latest.status == "rejected":
-            state = "受理（その後の再提出は差戻し）"
+            state = SENT_BACK_AFTER_ACCEPTED
         elif accepted:
-            state = "受理"
+            state = ACCEPTED
         elif any(e.status == "pending" for e in entries):
-            state = "確認待ち"
+            state = WAITING
         elif entries:
-            state = "差戻し中（再提出待ち）"
+            state = SENT_BACK
         else:
-            state = "未提出"
+            state = NOT_SUBMITTED
         late = deadline is not None and (
             (not accepted and today > deadline)
             or (bool(accepted) and japan_date(accepted[-1].received_at) > deadline)
@@ -104,6 +112,7 @@ def _row_states(entry: LedgerEntry | None) -> str:
     return "・".join(f"{state} {entry.row_states.get(state, 0)}" for state in states)
 
 
-def _latest(entries: list[LedgerEntry]) -> LedgerEntry | None:
+def latest_entry(entries: list[LedgerEntry]) -> LedgerEntry | None:
+    """Return a department's latest file that counts (a duplicate of an earlier one does not)."""
     counted = [e for e in entries if e.status != "duplicate"]
     return counted[-1] if counted else None

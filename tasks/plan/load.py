@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -90,9 +91,14 @@ def _with_local_report_files(plan: Plan, folder: Path) -> Plan:
     return plan.model_copy(update={"report": plan.report.model_copy(update=updates)})
 
 
+_CONTACTS: dict[str, Any] = {"departments": {"__all__": {"email", "contact"}}}
+"""Whom reminders go to: changes nothing any step makes, so it is left out of both hashes
+(a contact added mid-season neither re-issues a 調査票 nor re-runs a cached step)."""
+
+
 def plan_hash(plan: Plan) -> str:
     """Return a short content hash of the plan, embedded in workbooks and cache keys."""
-    canonical = plan.model_dump_json(exclude_none=False).encode()
+    canonical = plan.model_dump_json(exclude_none=False, exclude=_CONTACTS).encode()
     return hashlib.sha256(canonical).hexdigest()[:16]
 
 
@@ -102,8 +108,8 @@ def call_version(plan: Plan) -> str:
     Embedded in every submission workbook (調査票) and checked on return: an edit of the
     資料's layout, suites or templates changes no distributed workbook.
     """
-    canonical = plan.model_dump_json(exclude={"report", "overview"}).encode()
-    return hashlib.sha256(canonical).hexdigest()[:16]
+    canonical = plan.model_dump_json(exclude={"report": True, "overview": True, **_CONTACTS})
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def plan_for_year(plan: Plan, fiscal_year: int | None) -> Plan:

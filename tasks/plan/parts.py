@@ -7,6 +7,7 @@ together and checks what spans them (every id named exists, once).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,11 +23,49 @@ class PlanModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
+_MAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_MAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_MAIL_ADDRESS = re.compile(
+    rf"{_MAIL_ATOM}(?:\.{_MAIL_ATOM})*@{_MAIL_LABEL}(?:\.{_MAIL_LABEL})+", re.ASCII
+)
+
+
+def is_mail_address(text: str) -> bool:
+    """Return whether ``text`` is one plain mail address (``name@example.lg.jp``), ASCII only."""
+    return len(text) <= 254 and _MAIL_ADDRESS.fullmatch(text) is not None
+
+
+def mail_address_problem(text: str) -> str:
+    """Return what is wrong with a mail address as written, in Japanese, with an example."""
+    if any(ord(char) > 0x7F for char in text):
+        hint = "全角の文字（＠ や ． など）は使えません。半角で"
+    elif "@" not in text:
+        hint = "「@」がありません。"
+    else:
+        hint = ""
+    return (
+        f"「{text}」はメールアドレスの形ではありません。{hint}"
+        "「名前@ドメイン」の形で 1 つだけ書いてください（例: kenko@city.example.lg.jp）"
+    )
+
+
 class Department(PlanModel):
     """A responsible department (担当部署)."""
 
     id: Slug
     name: str = Field(min_length=1)
+    email: str | None = None
+    """Where reminders (督促) to this department are mailed (``kenko@city.example.lg.jp``);
+    none: the department is listed in the 督促 list, never mailed."""
+    contact: str = ""
+    """Whom a reminder addresses (担当者, e.g. ``地域福祉係 山田``); empty: ご担当者."""
+
+    @model_validator(mode="after")
+    def _check_email(self) -> Department:
+        if self.email is not None and not is_mail_address(self.email):
+            problem = mail_address_problem(self.email)
+            raise ValueError(f"部署「{self.name}」（{self.id}）の email: {problem}")
+        return self
 
 
 class Grade(PlanModel):

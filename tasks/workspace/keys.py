@@ -13,6 +13,7 @@ The layout, the same on every backend (``tasks.workspace.storage``)::
     reports/<fy>/                        the committee's 資料 (docx, xlsx, PDF)
     datadocs/<fy>/                       GX Data Docs of the validations, for the coordinator
     datadocs/<fy>/指摘事項一覧.html       the same findings in Japanese, per department and file
+    reminders/<fy>/                      督促一覧: the departments to remind, by day (and mail sent)
     locks/collect-<fy>.json              the lease of the year's running collection
     _prefect/results/<cache key>         the cached steps' results (what a Retry skips)
     _prefect/results/configuration-<key> a configuration (plan, rules, templates) found sound
@@ -22,6 +23,8 @@ has nothing to do imports only this much.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from tasks.plan.model import Plan
 
@@ -41,6 +44,7 @@ TOP_FOLDERS = (
     "feedback",
     "reports",
     "datadocs",
+    "reminders",
     "locks",
     "outgoing",
     "_prefect",
@@ -167,6 +171,19 @@ FINDINGS_PAGE = "指摘事項一覧.html"
 def findings_page_key(fiscal_year: int) -> str:
     """Return where the year's Japanese findings page (指摘事項一覧) is written."""
     return f"{datadocs_prefix(fiscal_year)}/{FINDINGS_PAGE}"
+
+
+def reminders_prefix(fiscal_year: int) -> str:
+    """Return the folder of the year's 督促一覧."""
+    return f"reminders/{fiscal_year}"
+
+
+def reminder_list_key(fiscal_year: int, day: dt.date, sent_at: str | None = None) -> str:
+    """Return where a day's 督促一覧 goes: ``督促一覧_2022-06-24.xlsx``; with mail sent at
+    ``sent_at`` (``0912``, Japan time), ``督促一覧_2022-06-24_0912送信.xlsx``, which a later
+    listing of the same day never replaces."""
+    sent = f"_{sent_at}送信" if sent_at else ""
+    return f"{reminders_prefix(fiscal_year)}/督促一覧_{day.isoformat()}{sent}.xlsx"
 
 
 def lock_key(fiscal_year: int) -> str:

@@ -38,7 +38,7 @@ from tests.helpers import needs
 PRESET = "niigata-minami"
 YEAR = 2021
 POSTGRES_URL = os.environ.get("SHIRYO_TEST_POSTGRES_URL", "")
-DEPLOYMENTS = ["call-for-submissions", "collect-submissions", "publish-shiryo"]
+DEPLOYMENTS = ["call-for-submissions", "collect-submissions", "publish-shiryo", "send-reminders"]
 QUIET = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
@@ -270,7 +270,7 @@ def embedded_reports(demo_runs: DemoRuns) -> dict[str, bytes]:
 
 
 def test_the_worker_completes_each_deployment(server_cycle: ServerCycle) -> None:
-    """It runs the three deployments of prefect.yaml to Completed, in the worker's processes."""
+    """It runs the four deployments of prefect.yaml to Completed, in the worker's processes."""
     states = {name: run.state.type.value for name, run in server_cycle.flow_runs.items()}
     assert states == dict.fromkeys(DEPLOYMENTS, "COMPLETED"), server_cycle.worker_log[-3000:]
     for run in server_cycle.flow_runs.values():
@@ -312,6 +312,17 @@ def test_the_runs_are_rows_in_postgresql(server_cycle: ServerCycle) -> None:
         "publish-shiryo": (
             "COMPLETED",
             {"load-plan", "check-templates", "look-for-outputs", "render-shiryo"},
+        ),
+        "send-reminders": (  # no mail set up: the list only
+            "COMPLETED",
+            {
+                "load-plan",
+                "load-reminder-settings",
+                "list-reminders",
+                "prepare-reminder-mail",
+                "write-reminder-list",
+                "publish-reminder-list",
+            },
         ),
     }
     pools = _query(

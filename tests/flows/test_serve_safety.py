@@ -32,7 +32,7 @@ from tests.live import (
 )
 
 SHIRYO = str(Path(sys.executable).with_name("shiryo"))
-DEPLOYMENTS = {"call-for-submissions", "collect-submissions", "publish-shiryo"}
+DEPLOYMENTS = {"call-for-submissions", "collect-submissions", "publish-shiryo", "send-reminders"}
 STOPPED_JA = (
     "自動実行を止めました。予定（スケジュール）は有効のままで、次に shiryo serve を"
     "起動すると再開します。"

@@ -51,3 +51,52 @@ def test_a_report_section_is_listed_once(minami: Plan) -> None:
     raw = {**minami.report.model_dump(), "sections": ["tables", "tables"]}
     with pytest.raises(ValidationError, match="report section repeats"):
         ReportProfile.model_validate(raw)
+
+
+def _with_contact(tmp_path: Path, contact: str) -> Path:
+    """Write the 南区 plan with ``contact`` added to 健康福祉課's entry; return its path."""
+    source = (PRESETS_DIR / "niigata-minami" / "plan.yaml").read_text(encoding="utf-8")
+    entry = '{id: "kenko-fukushi", name: "健康福祉課"'
+    assert entry in source
+    path = tmp_path / "plan.yaml"
+    path.write_text(source.replace(entry, f"{entry}, {contact}", 1), encoding="utf-8")
+    return path
+
+
+def test_a_department_may_name_its_contact(tmp_path: Path, minami: Plan) -> None:
+    """It keeps a department's mail address and contact, and a contact changes neither the
+    調査票's version nor the steps' cache keys."""
+    from tasks.plan.load import call_version, plan_hash
+
+    plan = load_plan(
+        _with_contact(tmp_path, 'email: "kenko@city.example.lg.jp", contact: "福祉係 山田"')
+    )
+    department = plan.department("kenko-fukushi")
+    assert (department.email, department.contact) == ("kenko@city.example.lg.jp", "福祉係 山田")
+    assert minami.department("kenko-fukushi").email is None
+    assert call_version(plan) == call_version(minami)
+    assert plan_hash(plan) == plan_hash(minami)
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("kenko＠city.example.lg.jp", "全角"),  # full-width at sign, typed in Japanese input
+        ("kenko.city.example.lg.jp", "「@」がありません"),  # no at sign at all
+        ("kenko@city", "名前@ドメイン"),  # a domain without a dot
+        ("kenko@city.jp, fukushi@city.jp", "1 つだけ"),  # two addresses in one
+        ("山田 <kenko@city.jp>", "全角"),  # a display name with the address
+    ],
+)
+def test_a_mail_address_that_is_not_one_names_the_department(
+    tmp_path: Path, written: str, hint: str
+) -> None:
+    """It stops with a Japanese message naming the file, the department and what to write."""
+    with pytest.raises(ConfigError) as raised:
+        load_plan(_with_contact(tmp_path, f'email: "{written}"'))
+    message = str(raised.value)
+    assert str(tmp_path / "plan.yaml") in message
+    assert "部署「健康福祉課」（kenko-fukushi）の email" in message
+    assert f"「{written}」はメールアドレスの形ではありません" in message
+    assert hint in message
+    assert "Value error" not in message
