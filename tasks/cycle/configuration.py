@@ -58,26 +58,36 @@ def problems_before_run(config: str, fiscal_year: int | None, storage: Storage) 
         plan = plan_for_year(load_plan(config), fiscal_year)
     except ConfigError as err:
         return _one_line_each(str(err))
-    key = configuration_key(plan)
-    marker = sound_configuration_key(key)
-    if key in _SOUND or storage.exists(marker):
-        _SOUND.add(key)
+    if known_sound(plan, storage):
         return []
     problems = suite_problems(plan) + template_problems(plan)
     if not problems:
-        storage.write_bytes(marker, b"[]")
+        key = configuration_key(plan)
+        storage.write_bytes(sound_configuration_key(key), b"[]")
         _SOUND.add(key)
     return problems
 
 
-def check_rules(plan: Plan) -> None:
+def known_sound(plan: Plan, storage: Storage) -> bool:
+    """Return whether the whole configuration was found sound before (this process, or the
+    workspace's marker): its rules and its templates need no check."""
+    key = configuration_key(plan)
+    if key in _SOUND or storage.exists(sound_configuration_key(key)):
+        _SOUND.add(key)
+        return True
+    return False
+
+
+def check_rules(plan: Plan, storage: Storage) -> None:
     """Raise ConfigError listing every problem of the plan's suites (before intake)."""
-    _raise_if(suite_problems(plan))
+    if not known_sound(plan, storage):
+        _raise_if(suite_problems(plan))
 
 
-def check_templates(plan: Plan) -> None:
+def check_templates(plan: Plan, storage: Storage) -> None:
     """Raise ConfigError listing every problem of the plan's templates (before rendering)."""
-    _raise_if(template_problems(plan))
+    if not known_sound(plan, storage):
+        _raise_if(template_problems(plan))
 
 
 def _raise_if(problems: list[str]) -> None:

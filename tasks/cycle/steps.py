@@ -90,12 +90,12 @@ def load_plan_step(config: str, fiscal_year: int | None = None) -> Plan:
 
 def check_plan_rules(plan: Plan, storage: Storage) -> None:
     """Stop before intake when the plan's suites do not fit the plan (no file is taken)."""
-    check_rules(plan)
+    check_rules(plan, storage)
 
 
 def check_plan_templates(plan: Plan, storage: Storage) -> None:
     """Stop before rendering when the plan's templates do not fit the report."""
-    check_templates(plan)
+    check_templates(plan, storage)
 
 
 def write_call_workbooks(plan: Plan, storage: Storage) -> list[str]:

@@ -15,12 +15,10 @@ import io
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tasks.call.workbook import PreviousValues
 from tasks.dataset.values import number_of, optional_text, plain_value
-from tasks.ooxml import normalise_package
+from tasks.ooxml import COLUMN_LETTERS, normalise_package, plain_rows_xml, with_sheet_rows
 from tasks.workspace.keys import (
     consolidated_key,
     dataset_export_keys,
@@ -158,26 +156,25 @@ def _neutralise(value: object) -> object:
 
 
 def _to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
-    # Write-only: rows stream out without a cell object each (several times faster).
+    # openpyxl writes the package (write-only, no rows); the rows go in as text, several
+    # times faster than a cell object each (tasks.ooxml.plain_rows_xml).
     workbook = Workbook(write_only=True)
+    written: list[str] = []
     for name, frame in sheets.items():
         sheet = workbook.create_sheet(name)
         sheet.freeze_panes = "A2"
-        sheet.append(list(frame.columns))
-        for values in frame.itertuples(index=False):
-            sheet.append([_xlsx_cell(sheet, value) for value in values])
+        reference = f"A1:{COLUMN_LETTERS[max(len(frame.columns), 1)]}{len(frame) + 1}"
+        sheet.calculate_dimension = lambda reference=reference: reference  # type: ignore[method-assign]
+        header = [visible_text(str(c)) for c in frame.columns]
+        body = ([_xlsx_value(v) for v in values] for values in frame.itertuples(index=False))
+        written.append(plain_rows_xml([header, *body]))
     buffer = io.BytesIO()
-    workbook.save(buffer)
-    return normalise_package(buffer.getvalue())
+    workbook.save(buffer)  # names each sheet's part
+    rows = {ws.path[1:]: xml for ws, xml in zip(workbook.worksheets, written, strict=True)}
+    return normalise_package(buffer.getvalue(), with_sheet_rows(rows))
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+def _xlsx_value(value: object) -> object:
     value = plain_value(value)
-    if not isinstance(value, str):
-        return value
-    value = visible_text(value)  # openpyxl refuses control characters; bidi ones never act
-    if not value.startswith("="):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # text that starts with "=" stays text
-    return cell
+    # openpyxl refuses control characters; bidi ones never act. Text stays text.
+    return visible_text(value) if isinstance(value, str) else value

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl.compat.strings import safe_string
-from openpyxl.utils import get_column_letter
 
+from tasks.ooxml import COLUMN_LETTERS, number_cell_xml, text_cell_xml
 from tasks.render.cell_expressions import Scope
 from tasks.render.cell_styles import CellStyles
 from tasks.render.workbook_template import SheetTemplate, TemplateCell, TemplateRow
 from tasks.workspace.names import visible_text
 
-_LETTERS = [""] + [get_column_letter(i) for i in range(1, 16385)]
+_LETTERS = COLUMN_LETTERS
 MAX_CELL_CHARS = 32_767
 """Excel's limit on a cell's text; a longer text is cut there and ends with "…"."""
 
@@ -161,10 +161,8 @@ def _cell_xml(cell: TemplateCell, number: int, value: Any, style: str) -> str:
     if value is None:
         return f'<c r="{reference}"{style}/>' if style else ""
     if isinstance(value, str):
-        space = ' xml:space="preserve"' if value != value.strip() else ""
-        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-    return f'<c r="{reference}"{style} t="n"><v>{safe_string(value)}</v></c>'
+        return text_cell_xml(reference, value, style)
+    return number_cell_xml(reference, value, style)
 
 
 def _attributes(values: dict[str, Any]) -> str:

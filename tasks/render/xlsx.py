@@ -43,7 +43,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from tasks.errors import RenderError
-from tasks.ooxml import normalise_package
+from tasks.ooxml import normalise_package, with_sheet_rows
 from tasks.render.cell_expressions import Evaluate, compile_cell
 from tasks.render.cell_styles import CellStyles
 from tasks.render.sheet_rows import FilledSheet, fill_sheet
@@ -59,7 +59,6 @@ from tasks.workspace.names import visible_text
 
 _MAX_SHEET_TITLE = 31
 _FORBIDDEN_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_EMPTY_ROWS = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 _TAKEN_OVER = (
     # The template's styles, under the same indexes, and what the package says of itself.
     "_fonts",
@@ -108,7 +107,7 @@ def render_committee_xlsx(template: str | Path | TemplateSource, context: dict[s
     buffer = io.BytesIO()
     output.save(buffer)
     rows = {ws.path[1:]: sheet.xml for ws, sheet in zip(output.worksheets, filled, strict=True)}
-    return normalise_package(buffer.getvalue(), _with_rows(rows))
+    return normalise_package(buffer.getvalue(), with_sheet_rows(rows))
 
 
 def _filled_sheets(
@@ -182,20 +181,6 @@ def _header_value(value: object) -> object:
     if value is None:
         return ""
     return value.replace("&", "&&") if isinstance(value, str) else value
-
-
-def _with_rows(rows: dict[str, str]) -> Callable[[str, bytes], bytes]:
-    """Return the package rewrite that puts each sheet's rows into its empty ``<sheetData>``."""
-
-    def rewrite(name: str, content: bytes) -> bytes:
-        if name not in rows:
-            return content
-        filled, count = _EMPTY_ROWS.subn(lambda _: rows[name].encode("utf-8"), content, count=1)
-        if count != 1:
-            raise RenderError(f"{name}: openpyxl の書いたシートに行の場所がありません")
-        return filled
-
-    return rewrite
 
 
 def _sheet_title(text: str) -> str:

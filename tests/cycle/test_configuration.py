@@ -121,6 +121,15 @@ def test_a_sound_configuration_is_checked_once_per_content(tmp_path: Path) -> No
     assert len(markers) == 1 and "configuration-" in markers[0]
     configuration._SOUND.clear()  # a new process: only the workspace remembers
     assert configuration.problems_before_run(str(folder), None, storage) == []
+    # The flow's own checks (rules before intake, templates before rendering) skip it too;
+    # another workspace, in a new process, has not seen it.
+    configuration._SOUND.clear()
+    from tasks.plan.load import load_plan
+
+    assert configuration.known_sound(load_plan(str(folder)), storage)
+    configuration._SOUND.clear()
+    other = open_storage(str(tmp_path / "other"))
+    assert not configuration.known_sound(load_plan(str(folder)), other)
     (folder / "rules.json").write_text(json.dumps({"expectations": [_UNKNOWN_COLUMN]}), "utf-8")
     problems = configuration.problems_before_run(str(folder), None, storage)
     assert len(problems) == 1 and "列 kadaii はありません" in problems[0]

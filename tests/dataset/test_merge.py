@@ -73,6 +73,38 @@ def test_the_csv_export_neutralises_formula_like_text() -> None:
     assert text == ["comment,value", "'=1+1,1.0", "'+81,2.0", "記入,3.0", ",4.0"]
 
 
+def test_the_xlsx_export_keeps_text_as_text_and_numbers_as_numbers() -> None:
+    """It writes a formula-like value as text, hidden characters shown, numbers as numbers,
+    and no cell for a missing value, sheet by sheet with the header frozen."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tasks.dataset.store import _to_xlsx
+
+    frame = pd.DataFrame(
+        {
+            "comment": ["=SUM(A1)", "a\u202eb", " lead & <tag>", None],
+            "value": [1, 2.5, float("nan"), 10**12],
+            "flag": [True, False, None, True],
+        }
+    )
+    workbook = load_workbook(io.BytesIO(_to_xlsx({"事業別": frame, "空": frame.iloc[:0]})))
+    sheet = workbook["事業別"]
+    assert sheet.freeze_panes == "A2" and sheet.dimensions == "A1:C5"
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["comment", "value", "flag"],
+        ["=SUM(A1)", 1, True],
+        ["a<U+202E>b", 2.5, False],
+        [" lead & <tag>", None, None],
+        [None, 10**12, True],
+    ]
+    assert sheet["A2"].data_type == "s"  # text, not a formula
+    assert [[c.value for c in row] for row in workbook["空"].iter_rows()] == [
+        ["comment", "value", "flag"]
+    ]
+
+
 def test_the_nishitokyo_indicators_keep_four_years(workspace: Path) -> None:
     """It shows 平成29年度 (現状値), 平成30年度, 令和元年度 and the 令和5年度 目標値 together."""
     from tasks.cycle.steps import drop_demo_submissions, seed_demo_history, write_call_workbooks
