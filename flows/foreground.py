@@ -13,14 +13,15 @@ from tasks.settings import environment
 T = TypeVar("T")
 
 
-def in_foreground(action: Callable[[], T]) -> T:
+def in_foreground(action: Callable[[], T], meanwhile: Callable[[], None] | None = None) -> T:
     """Run flows in this process: on the server of ``PREFECT_API_URL`` if set, else a temporary one.
 
     The temporary server is the command's own child out of the terminal's process group
     (``flows.servers``): Ctrl+C stops the run, reported to a server still up, then the server.
 
     No flow-run heartbeats: this command's own process shows whether the run lives, and each
-    flow run's heartbeat thread would make its end wait up to a second.
+    flow run's heartbeat thread would make its end wait up to a second. ``meanwhile`` (checks,
+    imports) runs first, while a temporary server starts.
     """
     from prefect.settings import (
         PREFECT_API_URL,
@@ -36,13 +37,14 @@ def in_foreground(action: Callable[[], T]) -> T:
     if api:
         say(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            return action()
+            return in_this_process(action, meanwhile)
     say(
         "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
         " shiryo serve、または PREFECT_API_URL を設定）。",
         err=True,
     )
-    with temporary_server(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()) as url:
+    startup = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    with temporary_server(startup, meanwhile) as url:
         if url is None:
             say("エラー: 一時的な Prefect サーバーを起動できませんでした。", err=True)
             raise typer.Exit(2)
@@ -64,3 +66,10 @@ def send_logs() -> None:
     from prefect.logging.handlers import APILogHandler
 
     APILogHandler().flush()
+
+
+def in_this_process(action: Callable[[], T], meanwhile: Callable[[], None] | None = None) -> T:
+    """Run ``meanwhile``, then ``action``, on the Prefect server already set."""
+    if meanwhile is not None:
+        meanwhile()
+    return action()

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -132,13 +132,22 @@ def ctrl_c_as_sigterm() -> Iterator[None]:
 
 
 @contextmanager
-def temporary_server(startup_seconds: float) -> Iterator[str | None]:
-    """Run a temporary Prefect API for the block; yield its URL, or None if it did not start."""
+def temporary_server(
+    startup_seconds: float, meanwhile: Callable[[], None] | None = None
+) -> Iterator[str | None]:
+    """Run a temporary Prefect API for the block; yield its URL, or None if it did not start.
+
+    ``meanwhile`` runs once while the server starts (checks, imports): the two share the
+    wait instead of adding up.
+    """
     with stopped_like_ctrl_c():
         for _attempt in range(3):
             port = free_port()
             server = start_server(port, ui=False)
             try:
+                if meanwhile is not None:
+                    meanwhile()
+                    meanwhile = None
                 healthy = wait_until_healthy(port, server, startup_seconds)
                 if healthy or server.poll() is None:  # a server that exited lost the port
                     yield f"http://127.0.0.1:{port}/api" if healthy else None

@@ -176,6 +176,7 @@ class WarmService:
             temporary_settings,
         )
 
+        from flows.foreground import in_this_process
         from flows.year_run import run_year
 
         if request.get("command") != "run":
@@ -190,7 +191,7 @@ class WarmService:
                     str(request["config"]),
                     bool(request["pdf"]),
                     bool(request["new_workspace"]),
-                    lambda action: action(),
+                    in_this_process,
                 )
         except typer.Exit as stop:
             return int(stop.exit_code)

@@ -14,8 +14,9 @@ from flows.terminal import guarded, say
 
 T = TypeVar("T")
 
-Runner = Callable[[Callable[[], T]], T]
-"""Runs the flow: ``flows.foreground.in_foreground`` here, on a server of the service's there."""
+Runner = Callable[[Callable[[], T], Callable[[], None]], T]
+"""Runs the flow after its preparation: ``flows.foreground.in_foreground`` here (preparing while
+a temporary server starts), ``flows.foreground.in_this_process`` in the warm service."""
 
 
 def run_year(
@@ -40,11 +41,27 @@ def run_year(
         )
         print_summary(location, config, year, current, before)
         return
-    _check_before_intake(config, year, location)
-    from flows.annual_cycle import annual_cycle
 
-    outputs = guarded(lambda: runner(lambda: annual_cycle(year, config, location, pdf)))
+    def prepare() -> None:
+        _check_before_intake(config, year, location)
+        _load_the_steps()
+
+    def cycle() -> list[str]:
+        from flows.annual_cycle import annual_cycle
+
+        return annual_cycle(year, config, location, pdf)
+
+    outputs = guarded(lambda: runner(cycle, prepare))
     print_summary(location, config, year, outputs, before)
+
+
+def _load_the_steps() -> None:
+    """Import the flows and make GX's context now (seconds, cold), not inside the first step:
+    a command's own process does it while its temporary Prefect server starts."""
+    import flows.annual_cycle  # noqa: F401
+    from tasks.check.gx_context import warm_up_context
+
+    warm_up_context()
 
 
 def _lock_free(location: str, year: int) -> None:

@@ -58,6 +58,11 @@ def _context() -> tuple[Any, Any, Path]:
     return context, source, site
 
 
+def warm_up_context() -> None:
+    """Import GX and make the process's context now (about 2–4 s the first time)."""
+    _context()
+
+
 _checkpoints: dict[str, Any] = {}
 
 
