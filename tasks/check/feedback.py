@@ -65,9 +65,9 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
     sheet.freeze_panes = f"A{header_row + 1}"
     _print_on_a4(sheet, title_rows=f"{header_row}:{header_row}")
     for number, text in enumerate(lines):
-        sheet.append([_cell(sheet, text, font=_TITLE if number == 0 else None)])
+        sheet.append([_cell(sheet, text, font=TITLE_FONT if number == 0 else None)])
     sheet.append([])
-    sheet.append([_cell(sheet, header, font=_BOLD, fill=_HEADER_FILL) for header in _HEADERS])
+    sheet.append([_cell(sheet, header, font=BOLD_FONT, fill=HEADER_FILL) for header in _HEADERS])
     for number, finding in enumerate(findings, start=1):
         values = [
             number,
@@ -81,7 +81,7 @@ def build_feedback_workbook(plan: Plan, entry: LedgerEntry, findings: list[Findi
         # Printed (LibreOffice, Excel's PDF) rows keep the height they are given: one that
         # holds every wrapped line, so that no text is cut.
         sheet.row_dimensions[header_row + number].height = _row_height(values, _WIDTHS)
-        sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
+        sheet.append([_cell(sheet, value, alignment=WRAP) for value in values])
     if states:
         _write_row_states(workbook, plan, states)
     buffer = io.BytesIO()
@@ -139,10 +139,10 @@ def _write_row_states(
     for col, width in enumerate([10, 50, 10, 10], start=1):
         sheet.column_dimensions[chr(64 + col)].width = width
     _print_on_a4(sheet, title_rows="2:2")
-    sheet.append([_cell(sheet, f"{plan.initiative_label}ごとの確認結果", font=_TITLE)])
-    sheet.append([_cell(sheet, h, font=_BOLD, fill=_HEADER_FILL) for h in _ROW_HEADERS])
+    sheet.append([_cell(sheet, f"{plan.initiative_label}ごとの確認結果", font=TITLE_FONT)])
+    sheet.append([_cell(sheet, h, font=BOLD_FONT, fill=HEADER_FILL) for h in _ROW_HEADERS])
     for values in states:
-        sheet.append([_cell(sheet, value, alignment=_WRAP) for value in values])
+        sheet.append([_cell(sheet, value, alignment=WRAP) for value in values])
 
 
 def _row_height(values: list[object], widths: list[int]) -> float:
@@ -165,10 +165,11 @@ def _print_on_a4(sheet: WriteOnlyWorksheet, title_rows: str) -> None:
     sheet.print_title_rows = title_rows
 
 
-_TITLE = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+TITLE_FONT = Font(bold=True, size=14)
+"""The printed sheets' look (差戻し票, 督促一覧): title, header row, wrapped cells."""
+BOLD_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _cell(

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tasks.check.feedback import BOLD_FONT, HEADER_FILL, TITLE_FONT, WRAP
 from tasks.cycle.reminder_settings import ReminderSettings
 from tasks.cycle.reminders import ReminderList, deadline_note, japanese_date, locator
 from tasks.intake.ledger import japan_time
@@ -105,16 +106,16 @@ def build_reminder_workbook(
     sheet.title = "督促一覧"
     heading = reminder_heading(plan, reminders)
     for number, line in enumerate(heading, start=1):
-        _put(sheet, number, 1, line, _TITLE if number == 1 else None)
+        _put(sheet, number, 1, line, TITLE_FONT if number == 1 else None)
     header_row = len(heading) + 2
     for column, (name, width) in enumerate(zip(REMINDER_COLUMNS, _WIDTHS, strict=True), 1):
-        _put(sheet, header_row, column, name, _BOLD, _HEADER_FILL)
+        _put(sheet, header_row, column, name, BOLD_FONT, HEADER_FILL)
         sheet.column_dimensions[get_column_letter(column)].width = width
     rows = reminder_rows(reminders, locate, outcomes)
     for offset, row in enumerate(rows, start=1):
         values = [row[c] for c in REMINDER_COLUMNS]
         for column, value in enumerate(values, start=1):
-            _put(sheet, header_row + offset, column, value, alignment=_WRAP)
+            _put(sheet, header_row + offset, column, value, alignment=WRAP)
         sheet.row_dimensions[header_row + offset].height = _height(values)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
@@ -125,12 +126,6 @@ def build_reminder_workbook(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return normalise_package(buffer.getvalue())
-
-
-_TITLE = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _put(

@@ -31,6 +31,7 @@ from tasks.check.normalise import (
     with_declared_units,
 )
 from tasks.dataset.history_sheets import NAME_HEADERS, Cell, Sheet, name_key
+from tasks.dataset.merge import indicator_plan_columns
 from tasks.plan.fiscal_year import parse_fiscal_year, wareki_label
 from tasks.plan.model import Plan
 from tasks.plan.parts import Indicator, Initiative
@@ -293,13 +294,7 @@ def _figure(
         "value": parsed.value,
         "original_text": typed,
         "status": parsed.status,
-        "target": indicator.targets.get(year),
-        "final_target": indicator.final_target,
-        "final_year": indicator.final_year,
-        "baseline": indicator.baseline,
-        "baseline_year": indicator.baseline_year,
-        "direction": indicator.direction,
-    }
+    } | indicator_plan_columns(indicator, year)
 
 
 def _read_value(cell: Cell, unit: str) -> tuple[str, ParsedNumber]:

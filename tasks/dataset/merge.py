@@ -17,6 +17,7 @@ from tasks.dataset.store import INDICATOR_KEY, KEY, load_consolidated, load_indi
 from tasks.dataset.values import number_of, optional_text
 from tasks.intake.ledger import Ledger
 from tasks.plan.model import Plan
+from tasks.plan.parts import Indicator
 from tasks.workspace.keys import staged_key as staged_key_of
 from tasks.workspace.keys import (
     staged_prefix,
@@ -113,6 +114,19 @@ def consolidate(storage: Storage, plan: Plan, ledger: Ledger) -> tuple[pd.DataFr
     return grade_agreement(plan, consolidated, indicators), indicators
 
 
+def indicator_plan_columns(indicator: Indicator, year: int) -> dict[str, object]:
+    """Return what the plan says of an indicator beside each of its figures: the year's
+    target, the final target and year, the baseline and its year, the direction."""
+    return {
+        "target": indicator.targets.get(year),
+        "final_target": indicator.final_target,
+        "final_year": indicator.final_year,
+        "baseline": indicator.baseline,
+        "baseline_year": indicator.baseline_year,
+        "direction": indicator.direction,
+    }
+
+
 def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
     year = plan.fiscal_year.current
     found = _by_key(staged, ["department_id", "initiative_id", "indicator_id"])
@@ -140,13 +154,8 @@ def _indicator_rows(plan: Plan, staged: list[pd.DataFrame]) -> pd.DataFrame:
                         "status": optional_text(value.get("actual_status"))
                         if value is not None
                         else None,
-                        "target": indicator.targets.get(year),
-                        "final_target": indicator.final_target,
-                        "final_year": indicator.final_year,
-                        "baseline": indicator.baseline,
-                        "baseline_year": indicator.baseline_year,
-                        "direction": indicator.direction,
                     }
+                    | indicator_plan_columns(indicator, year)
                 )
     columns = [
         *INDICATOR_KEY,
