@@ -18,7 +18,7 @@ from tasks.check.gx_context import forget_validations
 from tasks.check.read import read_submission
 from tasks.check.submissions import validate_staged
 from tasks.check.suites import identity_suite, indicator_suite, main_suite
-from tasks.check.validate import StagedBatch, stage_frames
+from tasks.check.validate import StagedBatch, stack_batches, stage_frames
 from tasks.cycle.caching import configuration_key
 from tasks.errors import ConfigError, RenderError, ShiryoError
 from tasks.intake.ledger import Ledger
@@ -156,7 +156,7 @@ def template_problems(plan: Plan) -> list[str]:
 
 def warm_up_checks(plan: Plan) -> None:
     """Validate a blank 調査票 once and forget it: GX's first-use costs paid before a run."""
-    validate_staged(plan, _blank_batch(plan))
+    validate_staged(plan, stack_batches([_blank_batch(plan)]))
     forget_validations()
 
 

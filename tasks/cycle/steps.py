@@ -165,6 +165,9 @@ def check_pending(
         e.sha256 for e in pending
     ):
         reads = [read_batch(storage, plan, pending)]
+    # A process that runs many checks (the warm service, a hosted one) never carries an
+    # earlier run's validations, of this workspace or another, into this run's Data Docs.
+    forget_validations()
     batch = validate_batch(plan, reads)
     accepted = sorted({e.sha256 for e in pending if e.sha256 not in batch.rejected})
     stage_accepted(storage, year, batch.main, batch.indicators, accepted)

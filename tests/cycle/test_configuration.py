@@ -134,3 +134,15 @@ def test_a_sound_configuration_is_checked_once_per_content(tmp_path: Path) -> No
     problems = configuration.problems_before_run(str(folder), None, storage)
     assert len(problems) == 1 and "列 kadaii はありません" in problems[0]
     assert len(list(storage.list(RESULTS_PREFIX))) == 1  # a broken one is never remembered
+
+
+def test_the_warm_up_validates_a_blank_call_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """It runs GX over a blank 調査票 of the plan (the service's first-use costs) and keeps no
+    validation for the next Data Docs."""
+    from tasks.check.gx_context import publish_data_docs
+    from tasks.cycle.configuration import warm_up_checks
+    from tasks.plan.load import load_plan
+    from tasks.workspace.storage import open_storage
+
+    warm_up_checks(load_plan(MIDORINO))
+    assert publish_data_docs(open_storage(str(tmp_path)), "datadocs/2021") is None

@@ -72,3 +72,31 @@ def test_a_render_without_pdf_removes_the_earlier_pdfs(tmp_path: Path) -> None:
     reports = sorted(o.key for o in storage.list("reports"))
     assert reports == sorted(without)
     assert not any(key.endswith(".pdf") for key in reports)
+
+
+def test_a_check_never_shows_an_earlier_runs_validations(workspace: Path) -> None:
+    """It leaves out of the Data Docs what this process validated before (a warm service's
+    earlier run that stopped before publishing, perhaps for another municipality)."""
+    from tasks.check.submissions import validate_staged
+    from tasks.check.validate import stack_batches
+    from tasks.cycle.configuration import _blank_batch
+
+    other = load_plan(REPO_ROOT / "tests" / "data" / "midorino" / "plan.yaml")
+    validate_staged(other, stack_batches([_blank_batch(other)]))  # validated, not published
+    plan = load_plan(PRESET)
+    ws = str(workspace)
+    target = workspace / "intake" / "2021" / "chiiki-somu" / "提出.xlsx"
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def bad_grade(workbook: object) -> None:
+        from tests.helpers import cell_of
+
+        sheet = workbook[plan.submission.sheet_name]  # type: ignore[index]
+        sheet[cell_of(plan, workbook, "i049", "評価")] = "E"  # type: ignore[arg-type]
+
+    target.write_bytes(filled_workbook(plan, "chiiki-somu", edit=bad_grade))
+    take_intake(plan, open_storage(ws), settle_seconds=0)
+    summary = check_pending(plan, open_storage(ws))
+    assert summary.data_docs is not None
+    pages = [p.read_text(encoding="utf-8") for p in (workspace / "datadocs").rglob("*.html")]
+    assert pages and not any("みどり野" in page or "midorino" in page for page in pages)
