@@ -14,6 +14,7 @@ not the run: the run finishes, as a scheduled one would.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import json
@@ -125,11 +126,12 @@ class WarmService:
         logging.getLogger().removeHandler(self._handler)
 
     def _warm(self, warm_up: Callable[[], None]) -> None:
-        with self._turn:
-            try:
-                warm_up()
-            except Exception:  # a broken configuration is each run's to report, in Japanese
-                logging.getLogger(__name__).debug("warm-up failed", exc_info=True)
+        from tasks.errors import ShiryoError
+
+        # A broken configuration is not the warm-up's to report: each run reports it, in
+        # Japanese. Anything else is a fault, and shows.
+        with self._turn, contextlib.suppress(ShiryoError):
+            warm_up()
 
     def _write_record(self) -> Path:
         folder = services_folder()
