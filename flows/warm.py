@@ -99,6 +99,7 @@ class WarmService:
     def __init__(self, api_url: str) -> None:
         self.api_url = api_url
         self._turn = threading.Lock()
+        self._warming = threading.Event()
         self._listener = _Listener(self)
         self._record: Path | None = None
         self._code = read_code_version()  # the code this process is about to load
@@ -131,7 +132,11 @@ class WarmService:
         # A broken configuration is not the warm-up's to report: each run reports it, in
         # Japanese. Anything else is a fault, and shows.
         with self._turn, contextlib.suppress(ShiryoError):
-            warm_up()
+            self._warming.set()
+            try:
+                warm_up()
+            finally:
+                self._warming.clear()
 
     def _write_record(self) -> Path:
         folder = services_folder()
@@ -163,7 +168,8 @@ class WarmService:
 
         with said_to(listener):
             if not self._turn.acquire(blocking=False):
-                say("前の実行が終わるのを待っています…", err=True)
+                waiting = "起動の準備" if self._warming.is_set() else "前の実行"
+                say(f"shiryo serve の{waiting}が終わるのを待っています…", err=True)
                 self._turn.acquire()
             try:
                 code = self._run(request)
