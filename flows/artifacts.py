@@ -91,7 +91,7 @@ def publish_collection_artifacts(
     if summary.findings_page:
         lines += ["", f"指摘事項一覧（日本語）: {markdown_text(summary.findings_page)}"]
     if summary.data_docs:
-        lines += [f"GX Data Docs（検証結果の詳細・英語）: {markdown_text(summary.data_docs)}"]
+        lines += ["", f"GX Data Docs（検証結果の詳細・英語）: {markdown_text(summary.data_docs)}"]
     create_markdown_artifact(
         key=artifact_key(plan, "findings", year, workspace),
         markdown="\n".join(lines),
@@ -119,6 +119,7 @@ def _link_pages(plan: Plan, summary: CollectionSummary, workspace: str) -> None:
                 # A path becomes a file:// URI; an s3:// location stays as it is.
                 link=location if "://" in location else Path(location).as_uri(),
                 link_text=text,
+                description=f"{plan.municipality} {summary.fiscal_year}年度 {text}",
             )
 
 
