@@ -19,6 +19,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from tasks.call.record import REASONS_JA, calls_to_resend
 from tasks.cycle.steps import CollectionSummary
+from tasks.cycle.summary import call_outdated_note
 from tasks.intake.collect import IntakeResult
 from tasks.intake.ledger import STATUS_JA, LedgerEntry, load_ledger
 from tasks.intake.status import build_status_rows
@@ -145,7 +146,10 @@ def _publish_resend(plan: Plan, storage: Storage, year: int, workspace: str) -> 
             f"| {markdown_text(storage.describe(c.key))} |"
             for c in resend
         ]
-    else:
+    note = call_outdated_note(plan, storage)
+    if note:
+        lines += ["", note]
+    elif not resend:
         lines.append("送り直す調査票はありません（配った調査票の内容は変わっていません）。")
     create_markdown_artifact(
         key=artifact_key(plan, "resend", year, workspace),

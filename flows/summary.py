@@ -62,14 +62,19 @@ def print_call(location: str, config: str, year: int | None, keys: list[str]) ->
 
 
 def print_resend(location: str, config: str, year: int | None) -> None:
-    """Print the 調査票 to send again, if any (after ``shiryo status``'s table)."""
+    """Print the 調査票 to send again, if any, and whether plan.yaml changed since they were
+    written (after ``shiryo status``'s table)."""
     from tasks.call.record import calls_to_resend
-    from tasks.cycle.summary import RESEND_UNTIL, format_resend
+    from tasks.cycle.summary import RESEND_UNTIL, call_outdated_note, format_resend
     from tasks.plan.load import load_plan, plan_for_year
     from tasks.workspace.storage import open_storage
 
     storage = open_storage(location)
-    resend = calls_to_resend(plan_for_year(load_plan(config), year), storage)
+    plan = plan_for_year(load_plan(config), year)
+    resend = calls_to_resend(plan, storage)
     if resend:
         for line in [*format_resend(resend, storage.describe), f"  {RESEND_UNTIL}"]:
             say(line)
+    note = call_outdated_note(plan, storage)
+    if note:
+        say(note)

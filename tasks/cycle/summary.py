@@ -14,7 +14,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tasks.call.record import REASONS_JA, CallToResend, calls_to_resend
+from tasks.call.record import (
+    REASONS_JA,
+    CallToResend,
+    call_is_current,
+    calls_to_resend,
+    load_call_record,
+)
 from tasks.intake.ledger import STATUS_JA, Ledger, LedgerEntry
 from tasks.intake.status import build_status_rows
 from tasks.plan.fiscal_year import fiscal_year_label
@@ -179,6 +185,20 @@ def format_run_summary(summary: RunSummary, describe: Callable[[str], str]) -> l
 
 RESEND_TITLE = "送り直す調査票（配った後に内容が変わりました。部署に送ってください）:"
 RESEND_UNTIL = "この一覧は、shiryo template を実行して表示されるまで、毎回表示されます。"
+
+
+CALL_OUTDATED = (
+    "plan.yaml が、調査票を作った後に変わっています。shiryo template（または shiryo run）で"
+    "調査票を作り直すと、送り直す調査票が分かります。"
+)
+
+
+def call_outdated_note(plan: Plan, storage: Storage) -> str | None:
+    """Return a note when the plan changed since the 調査票 were written (none before any)."""
+    record = load_call_record(storage, plan.fiscal_year.current)
+    if record.current is None or call_is_current(plan, storage):
+        return None
+    return CALL_OUTDATED
 
 
 def format_resend(calls: list[CallToResend], describe: Callable[[str], str]) -> list[str]:

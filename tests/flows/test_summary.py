@@ -13,7 +13,7 @@ from prefect.client.schemas.sorting import ArtifactSort
 from flows.annual_cycle import annual_cycle, call_for_submissions
 from flows.artifacts import artifact_key
 from flows.summary import ledger_before, print_call, print_resend, print_summary
-from tasks.cycle.summary import RESEND_TITLE, RESEND_UNTIL
+from tasks.cycle.summary import CALL_OUTDATED, RESEND_TITLE, RESEND_UNTIL
 from tasks.plan.load import load_plan
 from tasks.workspace.keys import outgoing_key
 from tasks.workspace.storage import open_storage
@@ -23,6 +23,7 @@ from tests.midorino import (
     add_initiative_for_bosai,
     change_report_only,
     midorino_config,
+    raise_sodan_target,
 )
 
 
@@ -97,3 +98,7 @@ def test_the_coordinator_is_told_which_workbooks_to_send_again(
     _run(config, location)
     assert _resend_section(capsys.readouterr().out) == []
     assert "送り直す調査票はありません" in _resend_artifact(config, location)
+
+    midorino_config(tmp_path / "config", raise_sodan_target)  # edited, not yet written
+    print_resend(location, str(config), YEAR)
+    assert capsys.readouterr().out.splitlines() == [CALL_OUTDATED]
