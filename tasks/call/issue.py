@@ -65,15 +65,17 @@ class _Issue:
         given_version = self._given.get(department_id)
         given = self._contents.get(given_version or "", {}).get(department_id)
         # After the old one: a version names the plan, not last year's figures prefilled.
+        # Noted for a first 調査票 too: deleted by hand later, it is compared with this.
         content = self._note(self._version, department_id, data)
         if given == content and old is not None:
             return False  # the same rows and fields: the one sent stays as it was
         self._given[department_id] = self._version
-        if given is not None and given != content:
+        if given is None:
+            if self._handed_out:  # a department added after the others got theirs
+                self._resend[department_id] = "new"
+        elif given != content:
             same_plan = given_version == self._version
             self._resend[department_id] = "figures" if same_plan else "changed"
-        elif given is None and self._handed_out:
-            self._resend[department_id] = "new"
         return True
 
     def record(self, departments: set[str]) -> CallRecord:
