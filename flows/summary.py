@@ -1,4 +1,5 @@
-"""What a run tells the coordinator at its end: the 資料, what came in, what to send back."""
+"""What a run tells the coordinator at its end: the 資料, what came in, what to send back;
+and what ``shiryo template`` and ``shiryo status`` say of the 調査票 to send again."""
 
 from __future__ import annotations
 
