@@ -2,7 +2,7 @@
 
 Every 調査票 embeds the call version (``tasks.plan.load.call_version``): a hash of the whole
 plan as departments see it. An edit that touches one department changes the version of all
-of them, but not what the others' workbooks show. The call record, ``ledger/<fy>-call.json``,
+of them, but not what the others' workbooks show. The call record, ``outgoing/<fy>.json``,
 keeps for each version the digest of what each department's workbook shows (every cell of
 every sheet, the embedded version aside), so that:
 
