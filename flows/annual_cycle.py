@@ -23,6 +23,7 @@ from flows.artifacts import publish_collection_artifacts_task
 from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
 from flows.steps import (
+    call_outdated_task,
     check_pending_task,
     check_rules_task,
     check_templates_task,
@@ -39,7 +40,7 @@ from flows.steps import (
 from tasks.cycle.steps import READ_BATCH_FILES, CollectionSummary
 from tasks.plan.model import Plan
 from tasks.render.pdf import pdf_available
-from tasks.workspace.keys import call_keys, publication_keys
+from tasks.workspace.keys import publication_keys
 from tasks.workspace.lock import collection_lock
 from tasks.workspace.storage import Storage, open_storage
 
@@ -59,8 +60,8 @@ def kept(step: T, results: WorkspaceResults) -> T:
 
 def send_call(plan: Plan, storage: Storage, results: WorkspaceResults) -> list[str]:
     """Write each department's submission workbook (調査票) for the plan's year."""
-    # An output deleted by hand is written again.
-    refresh = outputs_missing_task(opaque(storage), call_keys(plan))
+    # A workbook deleted by hand, or an edit undone (outgoing holds the edit's), is written again.
+    refresh = call_outdated_task(opaque(plan), opaque(storage))
     write = kept(write_call_workbooks_task, results).with_options(refresh_cache=refresh)
     return write(opaque(plan), opaque(storage))
 

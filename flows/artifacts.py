@@ -1,9 +1,9 @@
 """What the coordinator sees in the Prefect UI after a collection run (artifacts).
 
 Keys carry the year, the municipality and the workspace (``status-2021-<id>-<ws>``, likewise
-``files-``, ``findings-``, ``findings-page-``, ``data-docs-``): one server serving several
-municipalities, or a run on another (a mistyped, a demo) workspace, keeps each one's latest
-tables apart. The ids
+``files-``, ``findings-``, ``findings-page-``, ``data-docs-``, ``resend-``): one server
+serving several municipalities, or a run on another (a mistyped, a demo) workspace, keeps
+each one's latest tables apart. The ids
 are :func:`municipality_id` and :func:`workspace_id`; the contents are Japanese, as
 coordinators read them, and each description names the municipality and the workspace.
 """
@@ -17,7 +17,9 @@ from pathlib import Path
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from tasks.call.record import REASONS_JA, calls_to_resend
 from tasks.cycle.steps import CollectionSummary
+from tasks.cycle.summary import call_outdated_note
 from tasks.intake.collect import IntakeResult
 from tasks.intake.ledger import STATUS_JA, LedgerEntry, load_ledger
 from tasks.intake.status import build_status_rows
@@ -98,6 +100,7 @@ def publish_collection_artifacts(
         description=f"{who} {year}年度 部署ごとの指摘事項",
     )
     _link_pages(plan, summary, workspace)
+    _publish_resend(plan, storage, year, workspace)
     ledger = load_ledger(storage, year)
     create_table_artifact(
         key=artifact_key(plan, "status", year, workspace),
@@ -121,6 +124,39 @@ def _link_pages(plan: Plan, summary: CollectionSummary, workspace: str) -> None:
                 link_text=text,
                 description=f"{plan.municipality} {summary.fiscal_year}年度 {text}",
             )
+
+
+def _publish_resend(plan: Plan, storage: Storage, year: int, workspace: str) -> None:
+    """Show the 調査票 to send again after a plan edit (or that there are none)."""
+    resend = calls_to_resend(plan, storage)
+    lines = [
+        f"# {plan.municipality} {year}年度 送り直す調査票",
+        f"作業フォルダ: {markdown_text(workspace)}",
+        "",
+    ]
+    if resend:
+        lines += [
+            "配った後に内容が変わった調査票です。部署に送ってください"
+            "（shiryo template を実行して表示されるまで、ここに出ます）。",
+            "",
+            "| 部署 | 理由 | 調査票 |",
+            "| --- | --- | --- |",
+        ]
+        lines += [
+            f"| {markdown_text(c.department)} | {REASONS_JA[c.reason]} "
+            f"| {markdown_text(storage.describe(c.key))} |"
+            for c in resend
+        ]
+    note = call_outdated_note(plan, storage)
+    if note:
+        lines += ["", note]
+    elif not resend:
+        lines.append("送り直す調査票はありません（配った調査票の内容は変わっていません）。")
+    create_markdown_artifact(
+        key=artifact_key(plan, "resend", year, workspace),
+        markdown="\n".join(lines),
+        description=f"{plan.municipality}（{workspace}） {year}年度 送り直す調査票",
+    )
 
 
 def _recorded_row(plan: Plan, entry: LedgerEntry) -> dict[str, str | int]:

@@ -11,7 +11,7 @@ import typer
 from flows.foreground import in_foreground
 from flows.locations import checked_location, location_of
 from flows.remind import register as register_remind
-from flows.summary import ledger_before, print_summary
+from flows.summary import ledger_before, print_resend, print_summary
 from flows.terminal import JapaneseGroup, guarded, parse_year
 from flows.year_run import run_year
 from tasks.settings import environment, quiet_environment
@@ -90,13 +90,11 @@ def template(
 ) -> None:
     """各部署に配布する調査票を outgoing/ に作成します。"""
     from flows.annual_cycle import call_for_submissions
-    from tasks.workspace.storage import open_storage
+    from flows.summary import print_call
 
     location = checked_location(workspace, config, create=True)
     keys = guarded(lambda: call_for_submissions(year, config, location))
-    storage = open_storage(location)
-    for key in keys:
-        typer.echo(storage.describe(key))
+    guarded(lambda: print_call(location, config, year, keys))
 
 
 @app.command()
@@ -117,6 +115,7 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
         return format_status_table(build_status_rows(plan, ledger, dt.date.today()))
 
     typer.echo(guarded(table))
+    guarded(lambda: print_resend(location, config, year))
 
 
 @app.command()

@@ -99,5 +99,6 @@ render_shiryo_task = task(
     **STORAGE_RETRIES,
 )(steps.render_shiryo)
 outputs_missing_task = task(name="look-for-outputs", **STORAGE_RETRIES)(steps.outputs_missing)
+call_outdated_task = task(name="look-for-call", **STORAGE_RETRIES)(steps.call_outdated)
 seed_demo_history_task = task(name="seed-demo-history")(steps.seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(steps.drop_demo_submissions)

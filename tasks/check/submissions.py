@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tasks.call.record import CallRecord, load_call_record
 from tasks.check.cells import NOT_A_NUMBER_RULE, CellNote
 from tasks.check.conflicts import SameBytes, choose_checked, one_department_notes
 from tasks.check.read import ReadSubmission, read_submission
@@ -26,6 +27,7 @@ from tasks.check.validate import (
     suite_parameters,
     validate_frame,
 )
+from tasks.check.versions import with_call_versions
 from tasks.errors import SubmissionError
 from tasks.intake.ledger import Ledger, LedgerEntry
 from tasks.plan.model import Plan
@@ -127,11 +129,16 @@ def read_batch(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> Read
     )
 
 
-def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
-    """Validate what was read, all batches at once: one GX run per suite."""
+def validate_batch(
+    plan: Plan, batches: list[ReadBatch], calls: CallRecord | None = None
+) -> CheckedBatch:
+    """Validate what was read, all batches at once: one GX run per suite.
+
+    ``calls`` tells which older 調査票 show their department what the current one does.
+    """
     staged = stack_batches([b.staged for b in batches])
     findings = [f for b in batches for f in b.findings]
-    findings += validate_staged(plan, staged)
+    findings += validate_staged(plan, staged, calls)
     findings = dedupe_findings(_unshadowed(findings))
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(
@@ -144,13 +151,15 @@ def validate_batch(plan: Plan, batches: list[ReadBatch]) -> CheckedBatch:
     )
 
 
-def validate_staged(plan: Plan, staged: StagedBatch) -> list[Finding]:
+def validate_staged(
+    plan: Plan, staged: StagedBatch, calls: CallRecord | None = None
+) -> list[Finding]:
     """Return what the suites find in stacked frames: one GX run per suite."""
     parameters = suite_parameters(plan)
     cells = CellLocator(staged.cells)
     findings: list[Finding] = []
     for frame, suite in (
-        (staged.identity, identity_suite()),
+        (with_call_versions(plan, staged.identity, calls), identity_suite()),
         (staged.main, main_suite(plan)),
         (staged.indicators, indicator_suite(plan)),
     ):
@@ -201,7 +210,8 @@ def with_row_states(main: pd.DataFrame, findings: list[Finding]) -> pd.DataFrame
 
 def check_submissions(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> CheckedBatch:
     """Read and validate the archived bytes of ``entries`` as one batch."""
-    return validate_batch(plan, [read_batch(storage, plan, entries)])
+    calls = load_call_record(storage, plan.fiscal_year.current)
+    return validate_batch(plan, [read_batch(storage, plan, entries)], calls)
 
 
 def record_outcome(ledger: Ledger, batch: CheckedBatch, checked: list[LedgerEntry]) -> Ledger:

@@ -84,6 +84,7 @@ _DERIVED_FROM = {
     "initiative_key": "initiative_id",
     GRADE_OR_GROUP: "grade",
     "indicator_key": "indicator_id",
+    "call_version_state": "identity_plan_hash",
 }
 
 

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tasks.call.record import load_call_record, version_contents
 from tasks.check.suites import suite_path
 from tasks.intake.ledger import load_ledger
 from tasks.plan.load import plan_hash, resolve_config_path
@@ -137,7 +138,10 @@ def _object_or_nothing(storage: Storage, key: str) -> bytes:
 
 
 def _checks(plan: Plan, storage: Storage) -> list[bytes]:
-    return _sightings(plan, storage) + repo_files(["expectations/*.json"]) + _own_suites(plan)
+    # What each 調査票 version showed decides whether an older one is as good as the current.
+    calls = version_contents(load_call_record(storage, plan.fiscal_year.current))
+    suites = repo_files(["expectations/*.json"]) + _own_suites(plan)
+    return [*_sightings(plan, storage), calls, *suites]
 
 
 def _own_suites(plan: Plan) -> list[bytes]:

@@ -19,6 +19,7 @@ from tasks.check.read import read_submission
 from tasks.check.submissions import validate_staged
 from tasks.check.suites import identity_suite, indicator_suite, main_suite
 from tasks.check.validate import StagedBatch, stack_batches, stage_frames
+from tasks.check.versions import with_call_versions
 from tasks.cycle.caching import configuration_key
 from tasks.errors import ConfigError, RenderError, ShiryoError
 from tasks.intake.ledger import Ledger
@@ -105,7 +106,8 @@ def suite_problems(plan: Plan) -> list[str]:
     builders: list[tuple[str, Callable[[], dict[str, Any]], pd.DataFrame]] = [
         ("調査票のシート", lambda: main_suite(plan), staged.main),
         ("指標のシート", lambda: indicator_suite(plan), staged.indicators),
-        ("提出ファイルの識別情報", identity_suite, staged.identity),
+        # With the columns the check adds to it (how the file's version stands).
+        ("提出ファイルの識別情報", identity_suite, with_call_versions(plan, staged.identity, None)),
     ]
     for what, build, frame in builders:
         try:

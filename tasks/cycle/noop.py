@@ -3,11 +3,12 @@
 A run of the cycle (``shiryo run``) does new work only when a step's cache key has no stored
 result (``tasks.cycle.caching``: the key covers the plan, the code, the suites and templates and
 every workspace file the step reads) or an output is missing. When intake holds no file the
-ledger has not seen, none is pending, every step's result is stored under its key and every
-output is there, each step would finish ``Cached``: the run is skipped. Nothing is taken,
-checked or written, so exactly-once and Retry are as they were; anything new (a file, an
-edited plan, suite or template, a deleted output) makes a key or a check differ and the
-flows run as usual.
+ledger has not seen, none is pending, every step's result is stored under its key, every
+output is there and the 調査票 were last written for this very plan (not for an edit since
+undone: ``tasks.call.record``), each step would finish ``Cached``: the run is skipped.
+Nothing is taken, checked or written, so exactly-once and Retry are as they were; anything
+new (a file, an edited plan, suite or template, a deleted output) makes a key or a check
+differ and the flows run as usual.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from tasks.call.record import call_is_current
 from tasks.cycle.caching import (
     call_cache_key,
     check_cache_key,
@@ -42,7 +44,7 @@ def current_outputs(
         return None
     with_pdf = pdf and pdf_available()
     outputs = call_keys(plan) + publication_keys(plan, with_pdf)
-    if not all(storage.exists(key) for key in outputs):
+    if not all(storage.exists(key) for key in outputs) or not call_is_current(plan, storage):
         return None
     steps: list[tuple[Callable[[Any, dict[str, Any]], str], dict[str, Any]]] = [
         (call_cache_key, {}),

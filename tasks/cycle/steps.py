@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.call.workbook import build_submission_workbook
+from tasks.call.issue import write_call
+from tasks.call.record import call_is_current, load_call_record
 from tasks.check.correction import build_correction_copy
 from tasks.check.feedback import build_feedback_workbook, correction_key, feedback_key
 from tasks.check.gx_context import forget_validations
@@ -99,16 +100,19 @@ def check_plan_templates(plan: Plan, storage: Storage) -> None:
 
 
 def write_call_workbooks(plan: Plan, storage: Storage) -> list[str]:
-    """Write one submission workbook per department to ``outgoing/<fy>/<department>/``."""
-    previous_year = plan.fiscal_year.before
-    previous = previous_values(storage, previous_year, plan.submission.result_key)
-    keys = []
-    for department, key in zip(plan.departments, call_keys(plan), strict=True):
-        data = build_submission_workbook(plan, department.id, previous)
-        if not storage.exists(key) or storage.read_bytes(key) != data:
-            storage.write_bytes(key, data)
-        keys.append(key)
-    return keys
+    """Write one submission workbook per department to ``outgoing/<fy>/<department>/``.
+
+    After a plan edit, only the workbooks whose content changed are written again, and noted
+    as to send again (``tasks.call.record``).
+    """
+    previous = previous_values(storage, plan.fiscal_year.before, plan.submission.result_key)
+    return write_call(plan, storage, previous)
+
+
+def call_outdated(plan: Plan, storage: Storage) -> bool:
+    """Return whether the call must run whatever its cache says: a workbook deleted by
+    hand, or ``outgoing`` last written for another version of the plan (an edit undone)."""
+    return outputs_missing(storage, call_keys(plan)) or not call_is_current(plan, storage)
 
 
 def take_intake(plan: Plan, storage: Storage, settle_seconds: float = 2.0) -> IntakeResult:
@@ -168,7 +172,7 @@ def check_pending(
     # A process that runs many checks (the warm service, a hosted one) never carries an
     # earlier run's validations, of this workspace or another, into this run's Data Docs.
     forget_validations()
-    batch = validate_batch(plan, reads)
+    batch = validate_batch(plan, reads, load_call_record(storage, year))
     accepted = sorted({e.sha256 for e in pending if e.sha256 not in batch.rejected})
     stage_accepted(storage, year, batch.main, batch.indicators, accepted)
     keys: dict[tuple[str, str], str | None] = {}

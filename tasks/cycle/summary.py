@@ -1,5 +1,5 @@
 """What a coordinator is told at the end of a run: what came in, where each department
-stands, and the 差戻し票 to send now.
+stands, the 差戻し票 to send now, and the 調査票 to send again after a plan edit.
 
 The files of the run are the ledger's entries that were not there before it. Only the plan's
 year counts for the 差戻し票, and of each department only its latest file (a 差戻し票 of a file
@@ -12,8 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tasks.call.record import (
+    REASONS_JA,
+    CallToResend,
+    call_is_current,
+    calls_to_resend,
+    load_call_record,
+)
 from tasks.intake.ledger import STATUS_JA, Ledger, LedgerEntry
 from tasks.intake.status import build_status_rows
 from tasks.plan.fiscal_year import fiscal_year_label
@@ -106,6 +113,8 @@ class RunSummary:
     """This run's files by outcome; empty when nothing new came in."""
     departments: list[DepartmentSummary]
     feedback: list[FeedbackToSend]
+    resend: list[CallToResend] = field(default_factory=list)
+    """The 調査票 to send (again): changed since sent, or of a department added since."""
 
 
 def summarise_run(
@@ -143,6 +152,7 @@ def summarise_run(
         new_files=_ordered(Counter(OUTCOMES_JA[e.status] for e in new)),
         departments=departments,
         feedback=current_feedback(plan, after, storage),
+        resend=calls_to_resend(plan, storage),
     )
 
 
@@ -167,6 +177,35 @@ def format_run_summary(summary: RunSummary, describe: Callable[[str], str]) -> l
                 lines.append(f"    修正用の調査票（直すセルに印）: {describe(f.correction)}")
     else:
         lines.append("部署に返す差戻し票はありません。")
+    if summary.resend:
+        lines += format_resend(summary.resend, describe)
+        lines.append(f"  {RESEND_UNTIL}")
+    return lines
+
+
+RESEND_TITLE = "送り直す調査票（配った後に内容が変わりました。部署に送ってください）:"
+RESEND_UNTIL = "この一覧は、shiryo template を実行して表示されるまで、毎回表示されます。"
+
+
+CALL_OUTDATED = (
+    "plan.yaml が、調査票を作った後に変わっています。shiryo template（または shiryo run）で"
+    "調査票を作り直すと、送り直す調査票が分かります。"
+)
+
+
+def call_outdated_note(plan: Plan, storage: Storage) -> str | None:
+    """Return a note when the plan changed since the 調査票 were written (none before any)."""
+    record = load_call_record(storage, plan.fiscal_year.current)
+    if record.current is None or call_is_current(plan, storage):
+        return None
+    return CALL_OUTDATED
+
+
+def format_resend(calls: list[CallToResend], describe: Callable[[str], str]) -> list[str]:
+    """Return the 調査票 to send (again) as lines: each department, why, and where it is."""
+    lines = [RESEND_TITLE]
+    for call in calls:
+        lines.append(f"  {call.department}（{REASONS_JA[call.reason]}）: {describe(call.key)}")
     return lines
 
 

@@ -4,6 +4,7 @@ The layout, the same on every backend (``tasks.workspace.storage``)::
 
     shiryo-workspace.json                says "this is a shiryo workspace" (who made it, when)
     outgoing/<fy>/<department>/<file>    submission workbooks sent to departments (調査票)
+    outgoing/<fy>.json                   what each 調査票 shows, by version; those to send again
     intake/<fy>/<department>/<file>      where departments drop their filled workbooks
     archive/<fy>/<sha256>.xlsx           original bytes of every file taken, never rewritten
     ledger/<fy>.json                     every file ever seen with its status
@@ -93,6 +94,12 @@ def archive_key(fiscal_year: int, sha256: str) -> str:
 def ledger_key(fiscal_year: int) -> str:
     """Return where the year's ledger is kept."""
     return f"ledger/{fiscal_year}.json"
+
+
+def call_record_key(fiscal_year: int) -> str:
+    """Return where the year's call record is kept: what each department's 調査票 shows, by
+    call version, and the ones to send again (``tasks.call.record``)."""
+    return f"{outgoing_prefix(fiscal_year)}.json"
 
 
 def feedback_prefix(fiscal_year: int) -> str:
