@@ -294,7 +294,7 @@ def test_the_runs_are_rows_in_postgresql(server_cycle: ServerCycle) -> None:
     assert recorded == {
         "call-for-submissions": (
             "COMPLETED",
-            {"load-plan", "look-for-outputs", "write-call-workbooks"},
+            {"load-plan", "look-for-call", "write-call-workbooks"},
         ),
         "collect-submissions": (
             "COMPLETED",
