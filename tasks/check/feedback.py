@@ -12,6 +12,7 @@ import math
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -183,10 +184,20 @@ def _cell(
     cell = WriteOnlyCell(sheet, value=shown)
     if isinstance(value, str):
         cell.data_type = "s"  # a found value such as "=1+1" stays text
+    style_cell(cell, font, fill, alignment)
+    return cell
+
+
+def style_cell(
+    cell: Cell | WriteOnlyCell,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    alignment: Alignment | None = None,
+) -> None:
+    """Give a printed sheet's cell (差戻し票, 督促一覧) the parts of its look that are set."""
     if font is not None:
         cell.font = font
     if fill is not None:
         cell.fill = fill
     if alignment is not None:
         cell.alignment = alignment
-    return cell

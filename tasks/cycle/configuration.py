@@ -59,11 +59,11 @@ def problems_before_run(config: str, fiscal_year: int | None, storage: Storage) 
         plan = plan_for_year(load_plan(config), fiscal_year)
     except ConfigError as err:
         return _one_line_each(str(err))
-    if known_sound(plan, storage):
+    key = configuration_key(plan)  # once: it hashes the plan, the rules and the templates
+    if _known(key, storage):
         return []
     problems = suite_problems(plan) + template_problems(plan)
     if not problems:
-        key = configuration_key(plan)
         storage.write_bytes(sound_configuration_key(key), b"[]")
         _SOUND.add(key)
     return problems
@@ -72,7 +72,10 @@ def problems_before_run(config: str, fiscal_year: int | None, storage: Storage) 
 def known_sound(plan: Plan, storage: Storage) -> bool:
     """Return whether the whole configuration was found sound before (this process, or the
     workspace's marker): its rules and its templates need no check."""
-    key = configuration_key(plan)
+    return _known(configuration_key(plan), storage)
+
+
+def _known(key: str, storage: Storage) -> bool:
     if key in _SOUND or storage.exists(sound_configuration_key(key)):
         _SOUND.add(key)
         return True

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks.check.feedback import BOLD_FONT, HEADER_FILL, TITLE_FONT, WRAP
+from tasks.check.feedback import BOLD_FONT, HEADER_FILL, TITLE_FONT, WRAP, style_cell
 from tasks.cycle.reminder_settings import ReminderSettings
 from tasks.cycle.reminders import ReminderList, deadline_note, japanese_date, locator
 from tasks.intake.ledger import japan_time
@@ -140,12 +140,7 @@ def _put(
     cell = sheet.cell(row=row, column=column)
     cell.value = visible_text(value)
     cell.data_type = "s"  # a file name such as "=1+1.xlsx" stays text
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if alignment is not None:
-        cell.alignment = alignment
+    style_cell(cell, font, fill, alignment)
 
 
 def _height(values: list[str]) -> float:
