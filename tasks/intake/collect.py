@@ -1,9 +1,10 @@
 """Intake: take each complete new file in the intake folder exactly once, archive it, log it.
 
-A file is identified by the SHA-256 of its bytes. It is taken only when it is complete: its size
-and modification time stayed the same for ``settle_seconds`` (two listings, the second once the
-youngest file is that old; a file still being copied changes between them and waits for the
-next run, see ``tasks.intake.files.list_stable``). The original bytes go to
+A file is identified by the SHA-256 of its bytes. It is taken only when it is complete: a
+workbook written to its end, or a file whose size and modification time stayed the same for
+``settle_seconds`` (two listings, the second once the youngest file not known whole is that
+old; a file still being copied changes between them and waits for the next run, see
+``tasks.intake.files.list_stable``). The original bytes go to
 ``archive/<fy>/<sha256>.xlsx`` (written once, never replaced) and every sighting has an entry in
 the ledger ``ledger/<fy>.json`` (受付台帳): the same bytes under another name in the same folder
 are recorded as a ``duplicate`` (its note names the file they repeat) and never processed twice.

@@ -9,7 +9,10 @@ can never be read gets its reason in Japanese (``unreadable_reason``).
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
+import zlib
 
 from tasks.errors import StorageError, UnreadableObjectError
 from tasks.intake.ledger import Ledger
@@ -23,15 +26,19 @@ def list_stable(
 ) -> tuple[list[StoredObject], list[str]]:
     """Return the objects whose size and time stayed the same for ``settle_seconds``, and the rest.
 
-    Two looks: the second waits only until the youngest listed file is ``settle_seconds`` old
-    (by its modification time against ``now``, this machine's clock). A department's file
-    dropped minutes before the run is taken at once; one saved a moment ago is looked at again
-    after the rest of the settle time, and taken only if its size and time did not change.
+    Two looks: the second waits only until the youngest listed file that may still be being
+    written is ``settle_seconds`` old (by its modification time against ``now``, this
+    machine's clock). A department's file dropped minutes before the run is taken at once; so
+    is a workbook saved a moment ago that is already whole (:func:`is_whole_workbook`). Any
+    other young file is looked at again after the rest of the settle time, and taken only if
+    its size and time did not change.
     """
     first = {o.key: o for o in storage.list(prefix)}
     now = time.time() if now is None else now
-    youngest = max((o.mtime for o in first.values()), default=now)
     # A time in the future (another machine's clock) counts as just written: the full wait.
+    young = [o for o in first.values() if now - o.mtime < settle_seconds]
+    unsure = [o for o in young if not is_whole_workbook(storage, o)]
+    youngest = max((o.mtime for o in unsure), default=now - settle_seconds)
     wait = settle_seconds - max(0.0, now - youngest)
     if wait > 0:
         time.sleep(wait)
@@ -39,6 +46,32 @@ def list_stable(
     stable = [o for o in second if first.get(o.key) == o]
     changing = sorted({o.key for o in second} - {o.key for o in stable})
     return stable, changing
+
+
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def is_whole_workbook(storage: Storage, stored: StoredObject) -> bool:
+    """Return whether a listed file is an Excel workbook written to its end.
+
+    A workbook is a zip archive whose directory is written last; a copy under way lacks it,
+    or (a copy that sets the size first, or writes parts out of order) has a part whose
+    checksum does not match. Anything else, or a file that cannot be read now, is not known
+    whole.
+    """
+    if not stored.key.lower().endswith(_WORKBOOK_SUFFIXES):
+        return False
+    try:
+        data = storage.read_bytes(stored.key)
+    except StorageError:
+        return False
+    if len(data) != stored.size:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
+        return False
 
 
 def read_unchanged(

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,46 @@ def test_a_file_dropped_a_while_ago_is_taken_without_waiting(workspace: Path, mi
     taken = take_intake(minami, open_storage(workspace), settle_seconds=60).taken
     assert time.monotonic() - began < 30  # far less than the 60 s a second look would wait
     assert [e.original_name for e in taken] == ["提出.xlsx"]
+
+
+def test_a_whole_workbook_saved_just_now_is_taken_without_waiting(
+    workspace: Path, minami: Plan
+) -> None:
+    """A workbook written to its end is taken at the first look, however young."""
+    _drop(workspace, "intake/2021/shakyo/直したもの.xlsx", filled_workbook(minami, "shakyo"))
+    began = time.monotonic()
+    taken = take_intake(minami, open_storage(workspace), settle_seconds=60).taken
+    assert time.monotonic() - began < 30  # far less than the 60 s a second look would wait
+    assert [e.original_name for e in taken] == ["直したもの.xlsx"]
+
+
+def _cut_short(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _size_set_first(data: bytes) -> bytes:
+    return data[: len(data) // 2] + bytes(len(data) - len(data) // 2)
+
+
+def _middle_missing(data: bytes) -> bytes:
+    middle = len(data) // 3
+    return data[:middle] + bytes(512) + data[middle + 512 :]
+
+
+@pytest.mark.parametrize("copying", [_cut_short, _size_set_first, _middle_missing])
+def test_a_workbook_still_being_copied_waits_for_the_second_look(
+    workspace: Path, minami: Plan, copying: Callable[[bytes], bytes]
+) -> None:
+    """A young workbook not yet whole (cut short, its size set before its bytes, a part
+    written out of order) is looked at again after the settle time."""
+    storage = FolderStorage(workspace)
+    storage.write_bytes(
+        "intake/2021/shakyo/copying.xlsx", copying(filled_workbook(minami, "shakyo"))
+    )
+    began = time.monotonic()
+    stable, _ = list_stable(storage, "intake/2021", settle_seconds=1.0)
+    assert time.monotonic() - began >= 0.9
+    assert [o.key for o in stable] == ["intake/2021/shakyo/copying.xlsx"]  # it did not change
 
 
 def test_the_second_look_waits_for_the_youngest_file(workspace: Path) -> None:
