@@ -17,9 +17,23 @@ from __future__ import annotations
 from typing import Any, TypeVar, cast
 
 from prefect import Task, flow, unmapped
+from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_collection_artifacts_task
+from flows.progress import (
+    CALL,
+    CALL_STAGES,
+    CHECK,
+    COLLECT_STAGES,
+    CYCLE_STAGES,
+    DATASET,
+    INTAKE,
+    PUBLISH_STAGES,
+    READ,
+    RENDER,
+    RunProgress,
+)
 from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
 from flows.steps import (
@@ -58,8 +72,11 @@ def kept(step: T, results: WorkspaceResults) -> T:
     return step.with_options(result_storage=results)  # type: ignore[return-value]
 
 
-def send_call(plan: Plan, storage: Storage, results: WorkspaceResults) -> list[str]:
+def send_call(
+    plan: Plan, storage: Storage, results: WorkspaceResults, progress: RunProgress
+) -> list[str]:
     """Write each department's submission workbook (調査票) for the plan's year."""
+    progress.begin(CALL)
     # A workbook deleted by hand, or an edit undone (outgoing holds the edit's), is written again.
     refresh = call_outdated_task(opaque(plan), opaque(storage))
     write = kept(write_call_workbooks_task, results).with_options(refresh_cache=refresh)
@@ -70,18 +87,27 @@ def collect(
     plan: Plan,
     storage: Storage,
     results: WorkspaceResults,
+    progress: RunProgress,
     settle_seconds: float = 2.0,
     batch_files: int = READ_BATCH_FILES,
 ) -> CollectionSummary:
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
+    progress.begin(INTAKE)
     kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
     with collection_lock(storage, plan.fiscal_year.current):
         intake = take_intake_task(opaque(plan), opaque(storage), settle_seconds)
         batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
+        pending = sum(len(batch) for batch in batches)
+        progress.begin(READ, f"{pending} 件")
         read = kept(read_pending_task, results)
         # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
-        reads = read.map(unmapped(plan), unmapped(storage), batches).result()
+        futures = read.map(unmapped(plan), unmapped(storage), batches)
+        for _ in progress.parts(READ, as_completed(futures), len(batches)):
+            pass
+        reads = futures.result()
+        progress.begin(CHECK, f"{pending} 件")
         summary = kept(check_pending_task, results)(opaque(plan), opaque(storage), opaque(reads))
+        progress.begin(DATASET)
         kept(consolidate_year_task, results)(opaque(plan), opaque(storage))
         publish_collection_artifacts_task(
             opaque(plan), opaque(storage), opaque(summary), opaque(intake)
@@ -89,15 +115,20 @@ def collect(
     return summary
 
 
-def publish(plan: Plan, storage: Storage, results: WorkspaceResults, pdf: bool) -> list[str]:
+def publish(
+    plan: Plan, storage: Storage, results: WorkspaceResults, progress: RunProgress, pdf: bool
+) -> list[str]:
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
+    progress.begin(RENDER, "Word・Excel・PDF" if pdf and pdf_available() else "Word・Excel")
     kept(check_templates_task, results)(opaque(plan), opaque(storage))  # before rendering
     with collection_lock(storage, plan.fiscal_year.current):  # never a dataset half rebuilt
         # An output deleted by hand is rendered again.
         outputs = publication_keys(plan, pdf and pdf_available())
         refresh = outputs_missing_task(opaque(storage), outputs)
         render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
-        return render(opaque(plan), opaque(storage), pdf)
+        outputs = render(opaque(plan), opaque(storage), pdf)
+    progress.finish()
+    return outputs
 
 
 @flow(name="call-for-submissions", flow_run_name=run_name("call"))
@@ -105,7 +136,10 @@ def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -
     """Write each department's submission workbook (調査票) for the year."""
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    return send_call(plan, storage, results)
+    progress = RunProgress(CALL_STAGES)
+    written = send_call(plan, storage, results, progress)
+    progress.finish()
+    return written
 
 
 @flow(name="collect-submissions", flow_run_name=run_name("collect"), task_runner=task_runner())
@@ -123,7 +157,10 @@ def collect_submissions(
     """
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    return collect(plan, storage, results, settle_seconds, batch_files)
+    progress = RunProgress(COLLECT_STAGES)
+    summary = collect(plan, storage, results, progress, settle_seconds, batch_files)
+    progress.finish()
+    return summary
 
 
 @flow(name="publish-shiryo", flow_run_name=run_name("publish"))
@@ -133,7 +170,7 @@ def publish_shiryo(
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    return publish(plan, storage, results, pdf)
+    return publish(plan, storage, results, RunProgress(PUBLISH_STAGES), pdf)
 
 
 @flow(name="annual-cycle", flow_run_name=run_name("annual-cycle"), task_runner=task_runner())
@@ -143,6 +180,7 @@ def annual_cycle(
     """Run the whole cycle in one flow run: call for submissions, collect, publish the 資料."""
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    send_call(plan, storage, results)
-    collect(plan, storage, results)
-    return publish(plan, storage, results, pdf)
+    progress = RunProgress(CYCLE_STAGES)
+    send_call(plan, storage, results, progress)
+    collect(plan, storage, results, progress)
+    return publish(plan, storage, results, progress, pdf)

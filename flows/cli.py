@@ -12,7 +12,7 @@ from flows.foreground import in_foreground
 from flows.locations import checked_location, location_of
 from flows.remind import register as register_remind
 from flows.summary import ledger_before, print_resend, print_summary
-from flows.terminal import JapaneseGroup, guarded, parse_year
+from flows.terminal import JapaneseGroup, guarded, on_a_terminal, parse_year
 from flows.year_run import run_year
 from tasks.settings import environment, quiet_environment
 
@@ -78,6 +78,7 @@ def run(
 
         request = {"command": "run", "year": year, "workspace": location_of(workspace)}
         request |= {"config": _config_of(config), "pdf": pdf, "new_workspace": new_workspace}
+        request |= {"terminal": on_a_terminal()}
         code = hand_off(request)
         if code is not None:
             raise typer.Exit(code)

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import typer
 
-from flows.terminal import say
+from flows.terminal import progress_not_log_lines, say
 from tasks.settings import environment
 
 T = TypeVar("T")
@@ -37,7 +37,8 @@ def in_foreground(action: Callable[[], T], meanwhile: Callable[[], None] | None 
     if api:
         say(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            return in_this_process(action, meanwhile)
+            # After ``meanwhile``: importing the flows sets Prefect's logging up afresh.
+            return in_this_process(lambda: quietly(action), meanwhile)
     say(
         "一時的な Prefect サーバーを起動します（起動済みのサーバーを使うと速くなります:"
         " shiryo serve、または PREFECT_API_URL を設定）。",
@@ -56,9 +57,15 @@ def in_foreground(action: Callable[[], T], meanwhile: Callable[[], None] | None 
         }
         with temporary_settings(updates=updates):
             try:
-                return action()
+                return quietly(action)
             finally:
                 send_logs()
+
+
+def quietly(action: Callable[[], T]) -> T:
+    """Run ``action`` showing, at a terminal, its progress lines rather than every step's."""
+    with progress_not_log_lines():
+        return action()
 
 
 def send_logs() -> None:

@@ -64,6 +64,34 @@ def listening() -> Echo | None:
     return _LISTENER.get()
 
 
+def on_a_terminal() -> bool:
+    """Return whether a person reads this command's lines as they come (stderr is a terminal)."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress_not_log_lines() -> Iterator[None]:
+    """On a terminal, show the run's Japanese progress lines (``flows.progress``) and its
+    warnings, not Prefect's line for every step begun and finished: those stay in the UI and
+    in a log that is not a terminal."""
+    if not on_a_terminal():
+        yield
+        return
+    import logging
+
+    handlers = [
+        h for h in logging.getLogger().handlers if type(h).__name__ == "PrefectConsoleHandler"
+    ]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(max(handler.level, logging.WARNING))
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels, strict=True):
+            handler.setLevel(level)
+
+
 def guarded(action: Callable[[], T]) -> T:
     """Run ``action``; a ShiryoError ends the command with its message, not a traceback."""
     from tasks.errors import ShiryoError

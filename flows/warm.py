@@ -24,7 +24,8 @@ import secrets
 import socketserver
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,16 @@ class _Listener(socketserver.ThreadingTCPServer):
         self.token = secrets.token_urlsafe(32)
 
 
+_LOG_LEVEL: ContextVar[int] = ContextVar("shiryo_log_level", default=logging.INFO)
+"""The least level of log line a handed-over run sends: its warnings only, to a terminal."""
+
+
 class _ToListener(logging.Handler):
     """Send the log lines of a handed-over run (its flow's and steps') to its command."""
 
     def emit(self, record: logging.LogRecord) -> None:
         listener = listening()
-        if listener is None:
+        if listener is None or record.levelno < _LOG_LEVEL.get():
             return
         try:
             listener(self.format(record), True)
@@ -166,7 +171,9 @@ class WarmService:
         def listener(line: str, err: bool) -> None:
             send({"line": line, "err": err})
 
-        with said_to(listener):
+        # A person at a terminal reads the progress lines and the warnings (flows.terminal).
+        level = logging.WARNING if request.pop("terminal", False) else logging.INFO
+        with said_to(listener), _log_level(level):
             if not self._turn.acquire(blocking=False):
                 waiting = "起動の準備" if self._warming.is_set() else "前の実行"
                 say(f"shiryo serve の{waiting}が終わるのを待っています…", err=True)
@@ -208,6 +215,15 @@ class WarmService:
             say(traceback.format_exc(), err=True)
             return 1
         return 0
+
+
+@contextlib.contextmanager
+def _log_level(level: int) -> Iterator[None]:
+    token = _LOG_LEVEL.set(level)
+    try:
+        yield
+    finally:
+        _LOG_LEVEL.reset(token)
 
 
 def warm_up_for(config: str, location: str) -> Callable[[], None]:

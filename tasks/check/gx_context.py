@@ -38,7 +38,9 @@ def _context() -> tuple[Any, Any, Path]:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX sets one of its loggers to INFO itself (a line about a temporary folder each run).
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     site = Path(tempfile.mkdtemp(prefix="shiryo-datadocs-"))

@@ -1,10 +1,10 @@
 """Which listed intake files are submissions, and reading them as they were listed.
 
 A storage lists whatever people and their machines put in intake: the intake takes only
-workbooks already whole and files that stayed the same for a while (``list_stable``), skips what editors and
-operating systems leave beside them (``is_artefact``), and reads each (``read_unchanged``)
-so that one file that vanished, changed or cannot be read never stops the others; one that
-can never be read gets its reason in Japanese (``unreadable_reason``).
+workbooks already whole and files that stayed the same for a while (``list_stable``), skips
+what editors and operating systems leave beside them (``is_artefact``), and reads each
+(``read_unchanged``) so that one file that vanished, changed or cannot be read never stops
+the others; one that can never be read gets its reason in Japanese (``unreadable_reason``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ coordinator types it, with the same PREFECT_HOME and no PREFECT_API_URL.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -164,3 +167,57 @@ def test_a_stopped_client_does_not_stop_the_service(
     assert ledger.is_file()
     code, output = _run(server, ["-w", str(workspace)])
     assert code == 0 and "新しい提出はなく" in output, output
+
+
+def _run_at_terminal(
+    server: LiveServer, args: list[str], env: Mapping[str, str] | None = None
+) -> tuple[int, str]:
+    """``shiryo run`` as a coordinator sees it: its output a terminal (a pseudo-terminal)."""
+    main, side = pty.openpty()
+    command = [SHIRYO, "run", "--year", "2021", "-c", str(CONFIG), *args]
+    process = subprocess.Popen(
+        command,
+        env=clean_env({"PREFECT_HOME": str(server.home), **(env or {})}),
+        cwd=REPO_ROOT,
+        stdin=side,
+        stdout=side,
+        stderr=side,
+    )
+    os.close(side)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 1.0)
+        if not ready:
+            if process.poll() is not None:
+                break
+            continue
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the terminal closed with the command
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    return process.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_at_a_terminal_the_run_shows_its_progress_not_each_step(
+    service: tuple[LiveServer, Path, int], tmp_path: Path, served: bool
+) -> None:
+    """At a terminal, handed over or run here, the coordinator reads the run's stages in
+    Japanese, not Prefect's line for every step; the summary follows."""
+    server, _workspace, _pid = service
+    workspace = _ready_workspace(tmp_path / "at-terminal")
+    here = [] if served else ["--no-serve"]
+    code, output = _run_at_terminal(
+        server, ["-w", str(workspace), *here], {"PREFECT_API_URL": server.api}
+    )
+    assert code == 0, output
+    assert ("に実行を任せます" in output) is served
+    stages = [line.split("] ", 1)[1] for line in output.splitlines() if line.startswith("進捗 [")]
+    assert stages[0] == "1/6 調査票の作成" and stages[-1] == "6/6 資料の作成（Word・Excel）"
+    assert "Task run '" not in output and "Finished in state" not in output
+    assert "資料:" in output and "新しいファイル 6 件" in output
