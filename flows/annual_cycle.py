@@ -136,9 +136,9 @@ def call_for_submissions(fiscal_year: int | None, config: str, workspace: str) -
     """Write each department's submission workbook (調査票) for the year."""
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    progress = RunProgress(CALL_STAGES)
-    written = send_call(plan, storage, results, progress)
-    progress.finish()
+    with RunProgress(CALL_STAGES) as progress:
+        written = send_call(plan, storage, results, progress)
+        progress.finish()
     return written
 
 
@@ -157,9 +157,9 @@ def collect_submissions(
     """
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    progress = RunProgress(COLLECT_STAGES)
-    summary = collect(plan, storage, results, progress, settle_seconds, batch_files)
-    progress.finish()
+    with RunProgress(COLLECT_STAGES) as progress:
+        summary = collect(plan, storage, results, progress, settle_seconds, batch_files)
+        progress.finish()
     return summary
 
 
@@ -170,7 +170,8 @@ def publish_shiryo(
     """Render the committee's Word and Excel 資料 (and PDFs) from the year's dataset."""
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    return publish(plan, storage, results, RunProgress(PUBLISH_STAGES), pdf)
+    with RunProgress(PUBLISH_STAGES) as progress:
+        return publish(plan, storage, results, progress, pdf)
 
 
 @flow(name="annual-cycle", flow_run_name=run_name("annual-cycle"), task_runner=task_runner())
@@ -180,7 +181,7 @@ def annual_cycle(
     """Run the whole cycle in one flow run: call for submissions, collect, publish the 資料."""
     storage, results = open_storage(workspace), workspace_results(workspace)
     plan = kept(load_plan_task, results)(config, fiscal_year)
-    progress = RunProgress(CYCLE_STAGES)
-    send_call(plan, storage, results, progress)
-    collect(plan, storage, results, progress)
-    return publish(plan, storage, results, progress, pdf)
+    with RunProgress(CYCLE_STAGES) as progress:
+        send_call(plan, storage, results, progress)
+        collect(plan, storage, results, progress)
+        return publish(plan, storage, results, progress, pdf)

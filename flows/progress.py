@@ -12,6 +12,11 @@ A run of many files reads them in several batches; each finished batch moves the
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import logging
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TypeVar, cast
 from uuid import UUID
@@ -36,12 +41,33 @@ T = TypeVar("T")
 
 
 class RunProgress:
-    """The stages of one flow run, in order; :meth:`begin` each as it starts."""
+    """The stages of one flow run, in order; :meth:`begin` each as it starts.
+
+    Use it as a context manager: the UI's bar is moved by a thread of its own, so that the
+    run never waits on the server for it, and leaving the block waits until the bar shows the
+    last stage begun (also when the run fails).
+    """
 
     def __init__(self, stages: tuple[str, ...]) -> None:
         self.stages = stages
-        self._artifact: UUID | None = None
         self._done = 0.0
+        self._shown: queue.Queue[tuple[float, str] | None] = queue.Queue()
+        self._mover: threading.Thread | None = None
+
+    def __enter__(self) -> RunProgress:
+        from prefect.context import FlowRunContext
+
+        if FlowRunContext.get() is not None:  # outside a flow run there is no bar to move
+            # The thread reaches the server this run uses: it runs in a copy of the context.
+            mover = functools.partial(contextvars.copy_context().run, self._move_bar)
+            self._mover = threading.Thread(target=mover, name="shiryo-progress", daemon=True)
+            self._mover.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._mover is not None:
+            self._shown.put(None)
+            self._mover.join()
 
     def begin(self, stage: str, detail: str = "") -> None:
         """Say that ``stage`` begins (``detail``: what it works on, e.g. ``50 件``)."""
@@ -72,16 +98,24 @@ class RunProgress:
         return "■" * filled + "□" * (_BAR_CELLS - filled)
 
     def _show(self, description: str) -> None:
-        """Create or move the flow run's progress artifact (nothing outside a flow run)."""
-        from prefect.artifacts import create_progress_artifact, update_progress_artifact
-        from prefect.context import FlowRunContext
+        if self._mover is not None:
+            self._shown.put((round(100 * self._done / len(self.stages), 1), description))
 
-        if FlowRunContext.get() is None:
-            return
-        percent = round(100 * self._done / len(self.stages), 1)
-        text = f"進捗: {description}"
-        if self._artifact is None:
-            created = create_progress_artifact(percent, description=text)
-            self._artifact = cast(UUID, created)  # called from a flow's thread: not a coroutine
-        else:
-            update_progress_artifact(self._artifact, percent, description=text)
+    def _move_bar(self) -> None:
+        """Create the flow run's progress artifact, then move it, until the run's end."""
+        from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
+        artifact: UUID | None = None
+        while (shown := self._shown.get()) is not None:
+            percent, description = shown
+            text = f"進捗: {description}"
+            try:
+                if artifact is None:
+                    created = create_progress_artifact(percent, description=text)
+                    artifact = cast(UUID, created)  # from a thread: not a coroutine
+                else:
+                    update_progress_artifact(artifact, percent, description=text)
+            except Exception:  # the bar is a view: a server hiccup never fails the run
+                logging.getLogger(__name__).warning(
+                    "進捗の表示を更新できませんでした。", exc_info=True
+                )
