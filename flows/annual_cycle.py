@@ -51,7 +51,9 @@ from flows.steps import (
     take_intake_task,
     write_call_workbooks_task,
 )
+from tasks.check.submissions import ReadBatch
 from tasks.cycle.steps import READ_BATCH_FILES, CollectionSummary
+from tasks.intake.ledger import LedgerEntry
 from tasks.plan.model import Plan
 from tasks.render.pdf import pdf_available
 from tasks.workspace.keys import publication_keys
@@ -99,12 +101,7 @@ def collect(
         batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
         pending = sum(len(batch) for batch in batches)
         progress.begin(READ, f"{pending} 件")
-        read = kept(read_pending_task, results)
-        # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
-        futures = read.map(unmapped(plan), unmapped(storage), batches)
-        for _ in progress.parts(READ, as_completed(futures), len(batches)):
-            pass
-        reads = futures.result()
+        reads = read_batches(plan, storage, results, progress, batches)
         progress.begin(CHECK, f"{pending} 件")
         summary = kept(check_pending_task, results)(opaque(plan), opaque(storage), opaque(reads))
         progress.begin(DATASET)
@@ -113,6 +110,25 @@ def collect(
             opaque(plan), opaque(storage), opaque(summary), opaque(intake)
         )
     return summary
+
+
+def read_batches(
+    plan: Plan,
+    storage: Storage,
+    results: WorkspaceResults,
+    progress: RunProgress,
+    batches: list[list[LedgerEntry]],
+) -> list[ReadBatch]:
+    """Read the pending files: one batch here, several spread by the flow's task runner."""
+    read = kept(read_pending_task, results)
+    if len(batches) <= 1:
+        # Nothing to spread (a city's files fit in one batch): no thread or worker to start.
+        return [read(opaque(plan), opaque(storage), opaque(batch)) for batch in batches]
+    # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
+    futures = read.map(unmapped(plan), unmapped(storage), batches)
+    for _ in progress.parts(READ, as_completed(futures), len(batches)):
+        pass
+    return futures.result()
 
 
 def publish(

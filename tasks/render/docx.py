@@ -63,6 +63,18 @@ class _Template(DocxTemplate):  # type: ignore[misc]
         xml = _CELL_IF.sub(_cell_if, xml)
         return _VMERGE_CELL.sub(_vertical_merge, xml)
 
+    def resolve_listing(self, xml: str) -> str:
+        """docxtpl's, given only the paragraphs that hold a tab or a break: the same XML, without
+        its three patterns run over every paragraph of a thousand-row table."""
+        resolve = super().resolve_listing
+        return _PARAGRAPH.sub(
+            lambda p: resolve(p.group(0)) if _LISTING.search(p.group(0)) else p.group(0), xml
+        )
+
+
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # as docxtpl finds them
+_LISTING = re.compile("[\t\a\n\f]")
+
 
 def _cell_if(match: re.Match[str]) -> str:
     return "{% if " + match.group(2) + " %}" + match.group(1) + match.group(3) + "{% endif %}"

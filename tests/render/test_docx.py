@@ -91,3 +91,23 @@ def test_a_broken_tag_names_the_template() -> None:
     template = _template(["{% vmerge r.first == %}{{ r.item }}", "{{ r.sub }}"])
     with pytest.raises(RenderError, match=r"test\.docx"):
         render_committee_docx(template, {"rows": ROWS})
+
+
+def test_line_breaks_and_tabs_a_department_typed_are_kept_as_docxtpl_keeps_them() -> None:
+    """Text with a line break, a tab, or neither becomes the same Word XML as docxtpl's own
+    renderer makes of it (breaks and tabs as Word's), row for row."""
+    from docxtpl import DocxTemplate
+    from jinja2 import Environment
+
+    template = _template(["{{ r.item }}", "{{ r.sub }}"])
+    rows = [
+        {"item": "一行目\n二行目", "sub": "前\tタブの後"},
+        {"item": "改行なし", "sub": ""},
+        {"item": "二つ\n\n空けて", "sub": "\t先頭のタブ"},
+    ]
+    ours = Document(io.BytesIO(render_committee_docx(template, {"rows": rows})))
+    reference = DocxTemplate(io.BytesIO(template.data))
+    reference.render({"rows": rows}, jinja_env=Environment(autoescape=True), autoescape=True)
+    body = ours.element.body.xml
+    assert body == reference.docx.element.body.xml
+    assert body.count("<w:br/>") == 3 and body.count("<w:tab/>") == 2
