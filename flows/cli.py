@@ -8,12 +8,9 @@ from typing import Annotated
 
 import typer
 
-from flows.foreground import in_foreground
 from flows.locations import checked_location, location_of
 from flows.remind import register as register_remind
-from flows.summary import ledger_before, print_resend, print_summary
 from flows.terminal import JapaneseGroup, guarded, on_a_terminal, parse_year
-from flows.year_run import run_year
 from tasks.settings import environment, quiet_environment
 
 quiet_environment()  # before Prefect or GX is imported: they read these at import
@@ -51,6 +48,8 @@ def demo(
 ) -> None:
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.demo import demo_cycle
+    from flows.foreground import in_foreground
+    from flows.summary import ledger_before, print_summary
 
     location = checked_location(workspace, preset, create=True)
     before = guarded(lambda: ledger_before(location, preset, None))
@@ -82,6 +81,10 @@ def run(
         code = hand_off(request)
         if code is not None:
             raise typer.Exit(code)
+    # Imported here: a run handed to shiryo serve needs none of them (the command starts faster).
+    from flows.foreground import in_foreground
+    from flows.year_run import run_year
+
     run_year(year, workspace, config, pdf, new_workspace, in_foreground)
 
 
@@ -103,6 +106,7 @@ def status(year: Year, workspace: Workspace = "workspace", config: Config = DEFA
     """部署ごとの提出状況（未提出・差戻し中・期限超過）を表示します。"""
     import datetime as dt
 
+    from flows.summary import print_resend
     from tasks.intake.ledger import load_ledger
     from tasks.intake.status import build_status_rows, format_status_table
     from tasks.plan.load import load_plan, plan_for_year

@@ -15,12 +15,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
-
-import yaml
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, TypeVar
 
 from tasks.errors import ConfigError
+
+if TYPE_CHECKING:  # imported where a YAML file is read: ``shiryo run`` handing over needs neither
+    from pydantic import BaseModel, ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """The checkout: ``tasks/`` and ``flows/`` beside ``config/``, ``templates/``, ``expectations/``."""
@@ -88,12 +88,14 @@ def secret_from(variable: str) -> str | None:
     return os.environ.get(variable) or None
 
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound="BaseModel")
 
 
 def read_yaml(path: Path, what: str, content: bytes | None = None) -> object:
     """Return a YAML file's data (``content``: its bytes, already read); an unreadable or
     malformed file names itself in Japanese."""
+    import yaml
+
     try:
         # libyaml's loader when PyYAML was built with it: a large plan loads ~10x faster.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -109,6 +111,8 @@ def read_yaml(path: Path, what: str, content: bytes | None = None) -> object:
 
 def load_yaml_model(path: Path, model: type[Model], what: str) -> Model:
     """Load a YAML file into ``model``; a mistake names the file and each key in Japanese."""
+    from pydantic import ValidationError
+
     raw = read_yaml(path, what)
     try:
         return model.model_validate(raw)
