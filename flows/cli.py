@@ -81,11 +81,15 @@ def run(
         code = hand_off(request)
         if code is not None:
             raise typer.Exit(code)
-    # Imported here: a run handed to shiryo serve needs none of them (the command starts faster).
-    from flows.foreground import in_foreground
-    from flows.year_run import run_year
+    from flows.servers import started_early
 
-    run_year(year, workspace, config, pdf, new_workspace, in_foreground)
+    # With no server to use, the temporary one starts first: its start overlaps the checks.
+    with started_early(needed=environment().prefect_api_url is None):
+        # Imported here: a run handed to shiryo serve needs none of them (it starts faster).
+        from flows.foreground import in_foreground
+        from flows.year_run import run_year
+
+        run_year(year, workspace, config, pdf, new_workspace, in_foreground)
 
 
 @app.command()

@@ -21,20 +21,14 @@ def in_foreground(action: Callable[[], T], meanwhile: Callable[[], None] | None 
 
     No flow-run heartbeats: this command's own process shows whether the run lives, and each
     flow run's heartbeat thread would make its end wait up to a second. ``meanwhile`` (checks,
-    imports) runs first, while a temporary server starts.
+    imports) runs first, while a temporary server starts; so does the import of Prefect.
     """
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        PREFECT_UI_URL,
-        temporary_settings,
-    )
-
     from flows.servers import temporary_server
 
     api = environment().prefect_api_url
     if api:
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
         say(f"Prefect サーバー {api} を使います（PREFECT_API_URL）。", err=True)
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             # After ``meanwhile``: importing the flows sets Prefect's logging up afresh.
@@ -44,8 +38,21 @@ def in_foreground(action: Callable[[], T], meanwhile: Callable[[], None] | None 
         " shiryo serve、または PREFECT_API_URL を設定）。",
         err=True,
     )
-    startup = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-    with temporary_server(startup, meanwhile) as url:
+
+    def prepare() -> None:
+        import prefect.settings  # noqa: F401  (1–2 s cold, while the server starts)
+
+        if meanwhile is not None:
+            meanwhile()
+
+    with temporary_server(_startup_seconds, prepare) as url:
+        from prefect.settings import (
+            PREFECT_API_URL,
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            PREFECT_UI_URL,
+            temporary_settings,
+        )
+
         if url is None:
             say("エラー: 一時的な Prefect サーバーを起動できませんでした。", err=True)
             raise typer.Exit(2)
@@ -60,6 +67,13 @@ def in_foreground(action: Callable[[], T], meanwhile: Callable[[], None] | None 
                 return quietly(action)
             finally:
                 send_logs()
+
+
+def _startup_seconds() -> float:
+    """How long a temporary server may take to start (Prefect's own setting)."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    return float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
 
 
 def quietly(action: Callable[[], T]) -> T:

@@ -10,6 +10,7 @@ so that the server never outlives it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -51,8 +52,6 @@ def start_server(port: int, *, ui: bool) -> subprocess.Popen[bytes]:
     With ``ui``: ``prefect server start``, its UI and all its services (``shiryo serve``).
     Without: the API alone, as Prefect's own temporary server runs it (``shiryo run``).
     """
-    import prefect  # here: the settings Prefect reads at import may not be final yet
-
     url = f"http://127.0.0.1:{port}"
     if ui:
         # The UI's own pages call the API; without this they look for port 4200.
@@ -60,12 +59,20 @@ def start_server(port: int, *, ui: bool) -> subprocess.Popen[bytes]:
         command = ["-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     else:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"}
-        command = ["-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent)]
+        command = ["-m", "uvicorn", "--app-dir", _packages_folder("prefect")]
         command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
         command += ["--log-level", "error", "--lifespan", "on"]
     return subprocess.Popen(
         [sys.executable, *command, "--port", str(port)], env=env, start_new_session=True
     )
+
+
+def _packages_folder(package: str) -> str:
+    """Return the folder ``package`` is installed in, without importing it (seconds, cold)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(package)
+    return str(Path(spec.origin).parent.parent)
 
 
 def wait_until_healthy(port: int, server: subprocess.Popen[bytes], seconds: float) -> bool:
@@ -131,24 +138,57 @@ def ctrl_c_as_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+_early: list[tuple[int, subprocess.Popen[bytes]]] = []
+"""A temporary server started ahead of the command's own checks (:func:`started_early`)."""
+
+
+@contextmanager
+def started_early(needed: bool) -> Iterator[None]:
+    """When ``needed``, start the temporary server now, for :func:`temporary_server` to use.
+
+    Its start (4–7 s of Prefect's imports) then overlaps the command's checks and its own
+    import of Prefect; a command that ends without a run stops it at the block's end.
+    """
+    if not needed:
+        yield
+        return
+    with stopped_like_ctrl_c():
+        port = free_port()
+        server = start_server(port, ui=False)
+        _early.append((port, server))
+        try:
+            yield
+        finally:
+            if (port, server) in _early:
+                _early.remove((port, server))
+            stop_server(server)
+
+
+def _started() -> tuple[int, subprocess.Popen[bytes]]:
+    """Return the server started early if there is one, or start one now."""
+    if _early:
+        return _early.pop()
+    port = free_port()
+    return port, start_server(port, ui=False)
+
+
 @contextmanager
 def temporary_server(
-    startup_seconds: float, meanwhile: Callable[[], None] | None = None
+    startup_seconds: Callable[[], float], meanwhile: Callable[[], None] | None = None
 ) -> Iterator[str | None]:
     """Run a temporary Prefect API for the block; yield its URL, or None if it did not start.
 
     ``meanwhile`` runs once while the server starts (checks, imports): the two share the
-    wait instead of adding up.
+    wait instead of adding up. ``startup_seconds`` is asked after it: how long to wait.
     """
     with stopped_like_ctrl_c():
         for _attempt in range(3):
-            port = free_port()
-            server = start_server(port, ui=False)
+            port, server = _started()
             try:
                 if meanwhile is not None:
                     meanwhile()
                     meanwhile = None
-                healthy = wait_until_healthy(port, server, startup_seconds)
+                healthy = wait_until_healthy(port, server, startup_seconds())
                 if healthy or server.poll() is None:  # a server that exited lost the port
                     yield f"http://127.0.0.1:{port}/api" if healthy else None
                     return

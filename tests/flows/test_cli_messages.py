@@ -209,3 +209,54 @@ def test_stopping_a_run_says_so_in_japanese(tmp_path: Path, stop: str) -> None:
     for sign in ("Traceback", "Error logging to API", "ConnectError", "Aborted"):
         assert sign not in text, text
     wait_until(lambda: not Path(f"/proc/{server}").exists(), 30, "the server to stop")
+
+
+def _servers_of_home(home: Path) -> list[int]:
+    """Return the pids of the Prefect servers started for PREFECT_HOME ``home``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"uvicorn" in command and f"PREFECT_HOME={home}".encode() in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_temporary_server_started_ahead_never_outlives_the_command(tmp_path: Path) -> None:
+    """``shiryo run`` starts its temporary server before its checks: a run with nothing new,
+    one stopped by a mistake and one stopped (SIGTERM) during the checks each leave none."""
+    plan = load_plan("niigata-minami")
+    workspace = tmp_path / "workspace"
+    storage = open_storage(workspace)
+    mark_workspace(storage)
+    write_call_workbooks(plan, storage)
+    submit(workspace, plan, "intake/2021/shakyo/提出.xlsx", filled_workbook(plan, "shakyo"))
+    home = tmp_path / "prefect-home"
+    env = clean_env({"PREFECT_HOME": str(home)})
+    command = [SHIRYO, "run", "--year", "2021", "-w", str(workspace)]
+    # submit() checked the file already: nothing is new, but outputs are missing, so it runs
+    # once; the second run has nothing new and ends before any flow.
+    for args, expected in (([], 0), ([], 0), (["-c", str(tmp_path / "no-plan")], 2)):
+        done = subprocess.run(
+            [*command, *args], env=env, cwd=REPO_ROOT, capture_output=True, timeout=600
+        )
+        assert done.returncode == expected, done.stderr.decode()
+        assert _servers_of_home(home) == []
+    (workspace / "intake/2021/kenko-fukushi").mkdir(parents=True)
+    (workspace / "intake/2021/kenko-fukushi/提出.xlsx").write_bytes(
+        filled_workbook(plan, "kenko-fukushi")
+    )
+    child = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: _servers_of_home(home), 60, "the early server", 0.02)
+        child.send_signal(signal.SIGTERM)  # while it still checks, before any flow run
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == INTERRUPTED, err.decode()
+    assert "Beginning flow run" not in err.decode()
+    wait_until(lambda: not _servers_of_home(home), 30, "the server to stop")
