@@ -47,14 +47,17 @@ def demo(
     pdf: Pdf = False,
 ) -> None:
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
-    from flows.demo import demo_cycle
-    from flows.foreground import in_foreground
-    from flows.summary import ledger_before, print_summary
+    from flows.servers import started_early
 
-    location = checked_location(workspace, preset, create=True)
-    before = guarded(lambda: ledger_before(location, preset, None))
-    outputs = guarded(lambda: in_foreground(lambda: demo_cycle(preset, location, pdf)))
-    print_summary(location, preset, None, outputs, before)
+    with started_early(needed=environment().prefect_api_url is None):
+        from flows.demo import demo_cycle
+        from flows.foreground import in_foreground
+        from flows.summary import ledger_before, print_summary
+
+        location = checked_location(workspace, preset, create=True)
+        before = guarded(lambda: ledger_before(location, preset, None))
+        outputs = guarded(lambda: in_foreground(lambda: demo_cycle(preset, location, pdf)))
+        print_summary(location, preset, None, outputs, before)
 
 
 @app.command()
