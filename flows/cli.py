@@ -11,6 +11,7 @@ import typer
 from flows.foreground import in_foreground
 from flows.locations import checked_location, location_of
 from flows.remind import register as register_remind
+from flows.run_all import register as register_run_all
 from flows.summary import ledger_before, print_resend, print_summary
 from flows.terminal import JapaneseGroup, guarded, parse_year
 from flows.year_run import run_year
@@ -41,6 +42,7 @@ NewWorkspace = Annotated[
 ]
 DEFAULT_PRESET = "niigata-minami"
 register_remind(app)  # shiryo remind: the 督促一覧 and its mail (flows/remind.py)
+register_run_all(app)  # shiryo run-all: every municipality of a list (flows/run_all.py)
 
 
 @app.command()

@@ -21,9 +21,11 @@ import yaml
 from openpyxl import load_workbook
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from typer.testing import CliRunner
 
 from flows.annual_cycle import collect_submissions, publish_shiryo
 from flows.artifacts import artifact_key
+from flows.cli import app
 from flows.municipalities import collect_municipalities
 from tasks.call.workbook import HEADER_ROW, build_submission_workbook, field_label
 from tasks.cycle.municipalities import MunicipalityOutcome
@@ -263,3 +265,24 @@ def test_a_broken_plan_or_file_stops_only_its_municipality(
     assert statuses[bad_key] == "rejected"
     assert sorted(statuses.values()) == ["accepted", "accepted", "rejected", "rejected"]
     assert not (workspaces["broken"] / "ledger").exists()
+
+
+def test_run_all_prints_each_municipality_and_the_failed_one(
+    prefect_server: None,
+    tmp_path: Path,
+    configs: dict[str, Path],
+    answers: dict[str, dict[str, bytes]],
+) -> None:
+    """It prints each collected municipality and its 資料, then the failed entry, exit 1."""
+    workspace = _workspace(tmp_path / "ws-aoba", answers["aoba"])
+    listing = _list_file(
+        tmp_path / "municipalities.yaml",
+        [(configs["aoba"], workspace), ("no-such-preset", tmp_path / "ws-none")],
+    )
+    result = CliRunner().invoke(app, ["run-all", "--list", str(listing), "--year", "R7"])
+    assert result.exit_code == 1, result.output
+    assert f"1. あおば町（{workspace}）: 新しいファイル 3 件（受理 2、差戻し 1）" in result.output
+    assert f"資料: {workspace / 'reports' / str(YEAR)}" in result.output
+    assert "2 自治体のうち 1 自治体を取り込めませんでした" in result.output
+    assert "自治体の一覧の 2 番目" in result.output and "no-such-preset" in result.output
+    assert "Traceback" not in result.output
