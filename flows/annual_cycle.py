@@ -37,7 +37,10 @@ from flows.steps import (
     take_intake_task,
     write_call_workbooks_task,
 )
+from tasks.check.submissions import ReadBatch
+from tasks.check.together import SharedCheck
 from tasks.cycle.steps import READ_BATCH_FILES, CollectionSummary
+from tasks.intake.collect import IntakeResult
 from tasks.plan.model import Plan
 from tasks.render.pdf import pdf_available
 from tasks.workspace.keys import publication_keys
@@ -76,16 +79,42 @@ def collect(
     """Take new files from intake, validate them, send feedback, rebuild the dataset."""
     kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
     with collection_lock(storage, plan.fiscal_year.current):
-        intake = take_intake_task(opaque(plan), opaque(storage), settle_seconds)
-        batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
-        read = kept(read_pending_task, results)
-        # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
-        reads = read.map(unmapped(plan), unmapped(storage), batches).result()
-        summary = kept(check_pending_task, results)(opaque(plan), opaque(storage), opaque(reads))
-        kept(consolidate_year_task, results)(opaque(plan), opaque(storage))
-        publish_collection_artifacts_task(
-            opaque(plan), opaque(storage), opaque(summary), opaque(intake)
-        )
+        intake, reads = take_and_read(plan, storage, results, settle_seconds, batch_files)
+        return check_and_consolidate(plan, storage, results, intake, reads)
+
+
+def take_and_read(
+    plan: Plan,
+    storage: Storage,
+    results: WorkspaceResults,
+    settle_seconds: float = 2.0,
+    batch_files: int = READ_BATCH_FILES,
+) -> tuple[IntakeResult, list[ReadBatch]]:
+    """Take new files from intake and read the pending ones (the collection's first half)."""
+    intake = take_intake_task(opaque(plan), opaque(storage), settle_seconds)
+    batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
+    read = kept(read_pending_task, results)
+    # Not opaque: prefect-dask hands a quoted parameter to the task still wrapped.
+    return intake, read.map(unmapped(plan), unmapped(storage), batches).result()
+
+
+def check_and_consolidate(
+    plan: Plan,
+    storage: Storage,
+    results: WorkspaceResults,
+    intake: IntakeResult,
+    reads: list[ReadBatch],
+    shared: SharedCheck | None = None,
+) -> CollectionSummary:
+    """Validate what was read, send feedback, rebuild the dataset, show it in the UI (the
+    collection's second half). ``shared``: the suites' findings, run with other plans'."""
+    check = kept(check_pending_task, results)
+    extra = {"shared": opaque(shared)} if shared is not None else {}
+    summary = check(opaque(plan), opaque(storage), opaque(reads), **extra)
+    kept(consolidate_year_task, results)(opaque(plan), opaque(storage))
+    publish_collection_artifacts_task(
+        opaque(plan), opaque(storage), opaque(summary), opaque(intake)
+    )
     return summary
 
 

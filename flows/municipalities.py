@@ -1,28 +1,34 @@
 """One flow run that collects many municipalities: a prefecture's or a vendor's service.
 
 ``collect-municipalities`` reads the list file (``tasks.cycle.municipalities``) and runs the
-``collect`` stage of ``flows.annual_cycle`` for each municipality in turn, each on its own
-plan, its own workspace and its own result store: ledgers, datasets, 資料, Data Docs and the
-UI's artifacts (keyed by municipality and workspace) stay apart. A municipality that fails
-(a broken plan, a storage fault, a busy lock) is reported, in the log and in the list's
-table, and the others are still collected; the run then ends Failed, naming each failed one.
-A Retry runs the list again: each municipality's finished steps are skipped (their results
-are kept in its workspace), so only what failed is done again.
+``collect`` stage of ``flows.annual_cycle`` for every municipality, in its two halves: first
+each municipality's rules, lock, intake and reads; then the suites over every municipality's
+files at once (``check-together``: one GX run per suite that plans share, each row carrying
+its own plan's values, ``tasks.check.together``); then each one's checks, feedback, dataset
+and artifacts with its share. Each has its own plan, workspace and result store: ledgers,
+datasets, 資料, Data Docs and the UI's artifacts (keyed by municipality and workspace) stay
+apart. A municipality that fails (a broken plan, a storage fault, a busy lock) is reported,
+in the log and in the list's table, and the others are still collected; the run then ends
+Failed, naming each failed one. A Retry runs the list again: each municipality's finished
+steps are skipped (their results are kept in its workspace), so only what failed is redone.
 """
 
 from __future__ import annotations
 
 import hashlib
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
-from flows.annual_cycle import collect, kept, opaque, publish
-from flows.results import workspace_results
+from flows.annual_cycle import check_and_consolidate, kept, opaque, publish, take_and_read
+from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
-from flows.steps import load_plan_task
+from flows.steps import check_rules_task, check_together_task, load_plan_task
+from tasks.check.submissions import ReadBatch
+from tasks.check.together import SharedCheck
 from tasks.cycle.municipalities import (
     Municipality,
     MunicipalityOutcome,
@@ -31,8 +37,11 @@ from tasks.cycle.municipalities import (
     load_municipalities,
 )
 from tasks.cycle.steps import READ_BATCH_FILES
+from tasks.intake.collect import IntakeResult
 from tasks.intake.ledger import STATUS_JA
-from tasks.workspace.storage import open_storage
+from tasks.plan.model import Plan
+from tasks.workspace.lock import collection_lock
+from tasks.workspace.storage import Storage, open_storage
 
 load_municipalities_task = task(name="load-municipalities")(load_municipalities)
 
@@ -63,7 +72,18 @@ def collect_municipalities(
     """
     listed = load_municipalities_task(Path(municipalities))
     options = Options(fiscal_year, settle_seconds, batch_files, render)
-    outcomes = [collect_municipality(municipality, options) for municipality in listed]
+    with ExitStack() as locks:
+        begun = [begin_municipality(municipality, options, locks) for municipality in listed]
+        started = [b for b in begun if isinstance(b, Begun)]
+        shares = dict(
+            zip([b.municipality.number for b in started], check_all(started), strict=True)
+        )
+        outcomes = [
+            finish_municipality(b, shares[b.municipality.number], options)
+            if isinstance(b, Begun)
+            else b
+            for b in begun
+        ]
     publish_outcomes_task(municipalities, opaque(outcomes))
     failure = collection_error(outcomes)
     if failure is not None:
@@ -81,21 +101,73 @@ class Options:
     render: bool
 
 
-def collect_municipality(municipality: Municipality, options: Options) -> MunicipalityOutcome:
-    """Collect one municipality of the list; its failure is its outcome, never the others'."""
+@dataclass(frozen=True)
+class Begun:
+    """A municipality whose new files are taken and read, its year's collection lock held."""
+
+    municipality: Municipality
+    plan: Plan
+    storage: Storage
+    results: WorkspaceResults
+    intake: IntakeResult
+    reads: list[ReadBatch]
+    lock: ExitStack
+
+
+def begin_municipality(
+    municipality: Municipality, options: Options, locks: ExitStack
+) -> Begun | MunicipalityOutcome:
+    """Check a municipality's rules, hold its lock, take and read its new files; a failure
+    is its outcome, never the others'."""
     if municipality.problem is not None:
         return _reported(failed_outcome(municipality, municipality.problem))
+    lock = ExitStack()
     try:
         storage = open_storage(municipality.workspace)
         results = workspace_results(municipality.workspace)
         plan = kept(load_plan_task, results)(municipality.config, options.fiscal_year)
-        summary = collect(plan, storage, results, options.settle_seconds, options.batch_files)
+        kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
+        lock.enter_context(collection_lock(storage, plan.fiscal_year.current))
+        intake, reads = take_and_read(
+            plan, storage, results, options.settle_seconds, options.batch_files
+        )
+    except Exception as err:  # one municipality's fault, whatever it is, stops only it
+        lock.close()
+        return _reported(failed_outcome(municipality, err))
+    locks.enter_context(lock)  # released at the latest when the run ends
+    return Begun(municipality, plan, storage, results, intake, reads, lock)
+
+
+def check_all(started: list[Begun]) -> list[SharedCheck | None]:
+    """Run the suites over every municipality's files at once (one GX run per shared suite).
+
+    Should that fail, each municipality runs its own checks in ``check-submissions``, where
+    the error is its own to report.
+    """
+    pending = [(b.plan, b.storage, b.reads) for b in started]
+    try:
+        return check_together_task(opaque(pending))
+    except Exception as err:
+        get_run_logger().warning("checks run together failed, each runs alone: %r", err)
+        return [None] * len(started)
+
+
+def finish_municipality(
+    begun: Begun, shared: SharedCheck | None, options: Options
+) -> MunicipalityOutcome:
+    """Check a municipality's files, rebuild its dataset (its lock then released), and with
+    ``render`` its 資料; a failure is its outcome, never the others'."""
+    plan, storage, results = begun.plan, begun.storage, begun.results
+    try:
+        with begun.lock:
+            summary = check_and_consolidate(
+                plan, storage, results, begun.intake, begun.reads, shared
+            )
         shiryo = publish(plan, storage, results, pdf=False) if options.render else []
     except Exception as err:  # one municipality's fault, whatever it is, stops only it
-        return _reported(failed_outcome(municipality, err))
-    return MunicipalityOutcome(
-        municipality.number, municipality.workspace, plan.municipality, summary, shiryo=shiryo
-    )
+        return _reported(failed_outcome(begun.municipality, err))
+    number, workspace = begun.municipality.number, begun.municipality.workspace
+    return MunicipalityOutcome(number, workspace, plan.municipality, summary, shiryo=shiryo)
 
 
 def _reported(outcome: MunicipalityOutcome) -> MunicipalityOutcome:

@@ -23,9 +23,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tasks.call.record import load_call_record
+from tasks.check.submissions import ReadBatch
+from tasks.check.together import PlanFrames, SharedCheck, validate_together
+from tasks.check.validate import stack_batches
 from tasks.cycle.steps import CollectionSummary
 from tasks.errors import CollectionError, ConfigError, ShiryoError
+from tasks.plan.model import Plan
 from tasks.settings import describe_validation_error, read_yaml
+from tasks.workspace.storage import Storage
 
 WHAT = "自治体の一覧"
 
@@ -194,3 +200,22 @@ def collection_error(outcomes: list[MunicipalityOutcome]) -> CollectionError | N
     ]
     lines += [f"  {o.error}" for o in failed]
     return CollectionError("\n".join(lines), list(outcomes))
+
+
+def check_together(
+    pending: list[tuple[Plan, Storage, list[ReadBatch]]],
+) -> list[SharedCheck | None]:
+    """Run the suites over every municipality's files read, one GX run per shared suite.
+
+    Each municipality's share goes to its own ``check_pending`` (its findings, its Data
+    Docs); None for one whose checks could not run with the others (it runs them alone).
+    """
+    plans = [
+        PlanFrames(
+            plan,
+            stack_batches([r.staged for r in reads]),
+            load_call_record(storage, plan.fiscal_year.current),
+        )
+        for plan, storage, reads in pending
+    ]
+    return validate_together(plans)
