@@ -22,8 +22,16 @@ from tasks.check.validate import Finding
 TAG = "\x1f"
 """Between a plan's place in a shared run and a tagged value (control characters never
 reach a staged value: the reader takes them out)."""
-TAGGED = "__plan"
-"""The end of a tagged column's name: the column's values, each tagged with its plan."""
+CARRIED = "__in__"
+"""In a carried column's name, between the column and the parameter: whether the column's
+value is in its own plan's value set (``tasks.check.together``)."""
+
+
+def carried_column(column: str, parameter: str) -> str:
+    """Return the name of the column that says whether ``column`` is in ``parameter``."""
+    return f"{column}{CARRIED}{parameter}"
+
+
 _PARTIAL = 20
 _COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
 
@@ -125,12 +133,7 @@ def _share(
         for entry, value in zip(entries_all, values_all, strict=False)
         if first <= int(entry[RECORD_ID]) < first + count
     ]
-    entries = [
-        {RECORD_ID: int(e[RECORD_ID]) - first}
-        | {k.removesuffix(TAGGED): _untagged(v, prefix) for k, v in e.items() if k != RECORD_ID}
-        for e, _ in mine
-    ]
-    values = [_untagged(v, prefix) for _, v in mine]
+    entries, values = _own_rows(mine, rule, shared, rows, prefix)
     missing = _missing(shared.get("kwargs", {}), rows)
     counts = _partial_counts(values)
     unexpected = len(entries)
@@ -158,6 +161,36 @@ def _share(
         meta=outcome.meta,
         exception_info=outcome.exception_info,
     )
+
+
+def _own_rows(
+    mine: list[tuple[dict[str, Any], Any]],
+    rule: dict[str, Any],
+    shared: dict[str, Any],
+    rows: pd.DataFrame,
+    prefix: str,
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Return the plan's unexpected rows (numbered from its first) and values, untagged."""
+    first = int(rows[RECORD_ID].iloc[0])
+    source = rule.get("kwargs", {}).get("column")
+    carried = CARRIED in str(shared.get("kwargs", {}).get("column", ""))
+    by_id = rows.set_index(RECORD_ID)
+    # A carried rule's rows hold a yes/no: the value itself is the source column's.
+    entries = [
+        {RECORD_ID: int(e[RECORD_ID]) - first}
+        | {
+            k.split(CARRIED)[0]: by_id.at[int(e[RECORD_ID]), source]
+            if CARRIED in k
+            else _untagged(v, prefix)
+            for k, v in e.items()
+            if k != RECORD_ID
+        }
+        for e, _ in mine
+    ]
+    values = [
+        by_id.at[int(e[RECORD_ID]), source] if carried else _untagged(v, prefix) for e, v in mine
+    ]
+    return entries, values
 
 
 def _own_config(outcome: Any, rule: dict[str, Any], parameters: dict[str, Any]) -> Any:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from tasks.call.record import CallRecord
 from tasks.check.gx_context import RECORD_ID, forget_validations, take_validations
-from tasks.check.shares import TAG, TAGGED, plan_share, untag
+from tasks.check.shares import CARRIED, TAG, carried_column, plan_share, untag
 from tasks.check.suites import identity_suite, indicator_suite, main_suite
 from tasks.check.validate import (
     CellLocator,
@@ -223,48 +223,39 @@ def _run_group(members: list[_Member]) -> list[tuple[list[Finding], list[tuple[A
 
 
 def _shared_suite(members: list[_Member]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return the suite run for the group, carried rules on tagged columns, and its values."""
-    first = members[0]
-    parameters = dict(first.parameters)
+    """Return the suite run for the group, and its values.
+
+    A carried rule ("value in the plan's set") is run on a column each row carries: whether
+    its value is in its own plan's set (null where the value is null, which the rule skips
+    alike). GX then holds no plan's set in its configuration, whose every use otherwise
+    walks the whole set (a thousand initiatives per plan).
+    """
     rules = []
-    for rule in first.suite["expectations"]:
+    for rule in members[0].suite["expectations"]:
         name = _carried(rule)
         if name is None:
             rules.append(rule)
             continue
         column = rule["kwargs"]["column"]
-        union = sorted(
-            f"{position}{TAG}{value}"
-            for position, member in enumerate(members)
-            for value in member.parameters[name]
-        )
-        parameters[f"{name}__carried"] = union
         rules.append(
             rule
             | {
                 "kwargs": rule["kwargs"]
-                | {
-                    "column": _tagged_column(column),
-                    "value_set": {"$PARAMETER": f"{name}__carried"},
-                },
+                | {"column": carried_column(column, name), "value_set": [True]},
                 "meta": {"column": column} | rule.get("meta", {}),
             }
         )
-    return first.suite | {"expectations": rules}, parameters
-
-
-def _tagged_column(column: str) -> str:
-    return f"{column}{TAGGED}"
+    return members[0].suite | {"expectations": rules}, dict(members[0].parameters)
 
 
 def _tagged(position: int, member: _Member, suite: dict[str, Any]) -> pd.DataFrame:
-    """Return a member's rows with ``sha256`` and each carried column tagged with its plan."""
+    """Return a member's rows with ``sha256`` tagged with its plan and the carried columns."""
     frame = member.frame.copy()
-    prefix = f"{position}{TAG}"
-    frame["sha256"] = prefix + frame["sha256"].astype(str)
+    frame["sha256"] = f"{position}{TAG}" + frame["sha256"].astype(str)
     for rule in suite["expectations"]:
         column = rule.get("kwargs", {}).get("column")
-        if isinstance(column, str) and column.endswith(TAGGED):
-            source = column.removesuffix(TAGGED)
-            frame[column] = [None if pd.isna(v) else prefix + v for v in frame[source]]
+        if isinstance(column, str) and CARRIED in column:
+            source, name = column.split(CARRIED, 1)
+            allowed = set(member.parameters[name])
+            frame[column] = [None if pd.isna(v) else v in allowed for v in frame[source]]
     return frame
