@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +287,56 @@ def test_run_all_prints_each_municipality_and_the_failed_one(
     assert "2 自治体のうち 1 自治体を取り込めませんでした" in result.output
     assert "自治体の一覧の 2 番目" in result.output and "no-such-preset" in result.output
     assert "Traceback" not in result.output
+
+
+def _task_states(flow_run_id: Any) -> list[tuple[str, str]]:
+    """Return (task name, state name) of a flow run's task runs, in start order."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    ordered = sorted(runs, key=lambda r: r.start_time or r.expected_start_time)
+    return [(r.name.rsplit("-", 1)[0], r.state.name if r.state else "") for r in ordered]
+
+
+def test_a_run_again_redoes_only_the_failed_municipality(
+    prefect_server: None,
+    tmp_path: Path,
+    configs: dict[str, Path],
+    answers: dict[str, dict[str, bytes]],
+) -> None:
+    """It takes, after a plan is mended, only that municipality's files; the other's finished
+    steps are Cached and its ledger, dataset and feedback stay as they were (no file twice)."""
+    mended = tmp_path / "aoba-config"
+    shutil.copytree(configs["aoba"], mended)
+    plan_yaml = (mended / "plan.yaml").read_text(encoding="utf-8")
+    (mended / "plan.yaml").write_text(plan_yaml + "\n  - [壊れた\n", encoding="utf-8")
+    workspaces = {
+        "midorino": _workspace(tmp_path / "ws-midorino", answers["midorino"]),
+        "aoba": _workspace(tmp_path / "ws-aoba", answers["aoba"]),
+    }
+    listing = _list_file(
+        tmp_path / "municipalities.yaml",
+        [(configs["midorino"], workspaces["midorino"]), (mended, workspaces["aoba"])],
+    )
+    first = collect_municipalities(str(listing), YEAR, settle_seconds=0, return_state=True)
+    assert first.is_failed()
+    first_midorino = first.result(raise_on_failure=False).outcomes[0]
+    before = _objects(workspaces["midorino"], "")
+    (mended / "plan.yaml").write_text(plan_yaml, encoding="utf-8")  # the coordinator mends it
+
+    again = collect_municipalities(str(listing), YEAR, settle_seconds=0, return_state=True)
+    assert again.is_completed()
+    midorino, aoba = again.result()
+    # The finished check's own result, kept in the workspace: the same files, checked once.
+    assert midorino.summary == first_midorino.summary and len(midorino.summary.files) == 3
+    assert aoba.summary is not None and len(aoba.summary.files) == 3
+    states = _task_states(again.state_details.flow_run_id)
+    # みどり野市's finished steps come from its workspace's results; あおば町's run now.
+    assert states.count(("check-submissions", "Cached")) == 1
+    assert states.count(("check-submissions", "Completed")) == 1
+    after = _objects(workspaces["midorino"], "")
+    kept = [k for k in before if not k.startswith(("_prefect/", "locks/"))]
+    assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
