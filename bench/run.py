@@ -26,6 +26,12 @@
    each beside a bare write of the same cells and their ratio. ``--files 0`` runs (c) alone.
 5. With ``--profile``, one more N-file product run under cProfile; its top functions.
 
+With ``--hosted``, (b) measures the hosted path instead: ONE ``collect-municipalities`` flow
+run over a list file of all the set's cities (``flows/municipalities.py``), as a service for
+many municipalities runs, in place of one ``collect-submissions`` flow run per city; the
+1-file run is the same flow over a list of one. The ratio is printed beside issue 27's
+targets (≥ 0.25 × the floor at 2,000 files, peak RSS < 1 GiB per process).
+
 Peak memory is each process's own peak RSS (``ru_maxrss``); the Prefect server's is read
 from ``/proc/<pid>/status`` (VmHWM) and shown beside the flow process's. The load average
 before and after is printed: on a shared 2-core machine other work skews every figure.
@@ -330,6 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--profile", action="store_true", help="also profile (b) at N")
     parser.add_argument(
+        "--hosted",
+        action="store_true",
+        help="(b) as one collect-municipalities flow run over every city (the hosted path)",
+    )
+    parser.add_argument(
         "--product-timeout",
         type=float,
         default=0,
@@ -383,13 +394,18 @@ def main(argv: list[str] | None = None) -> None:
     bench = Bench(scratch, args.product_timeout or None)
     try:
         floor_rate = measure_floor(bench, generated, figures)
-        product_rate = measure_product(bench, generated, args.files, figures, args.baseline_runs)
+        figures["hosted"] = args.hosted
+        product_rate = measure_product(
+            bench, generated, args.files, figures, args.baseline_runs, args.hosted
+        )
         ratio = product_rate / floor_rate if product_rate and floor_rate else None
         figures["ratio"] = ratio
         print(f"ratio: {ratio:.3f}" if ratio is not None else "ratio: n/a")
+        if args.hosted:
+            _print_targets(figures, product_rate, floor_rate)
         measure_render(bench, args, figures)
         if args.profile:
-            profile_product(bench, generated, args.files, figures)
+            profile_product(bench, generated, args.files, figures, args.hosted)
         figures["load_average_end"] = _load()
         print(f"load average at end: {figures['load_average_end']}")
     finally:
@@ -446,8 +462,18 @@ def measure_product(
     n: int,
     figures: dict[str, Any],
     baseline_runs: int = 2,
+    hosted: bool = False,
 ) -> float | None:
-    """(b) Time the product on 1 file and on N; print and return its per-file files/s."""
+    """(b) Time the product on 1 file and on N; print and return its per-file files/s.
+
+    ``hosted``: each run is one collect-municipalities flow run over all its cities.
+    """
+    mode = ["--hosted"] if hosted else []
+    print(
+        "product: one collect-municipalities flow run over every city (hosted)"
+        if hosted
+        else "product: one collect-submissions flow run per city"
+    )
     entries = generated.manifest()["entries"]
     expected: dict[str, int] = {}
     for entry in entries:
@@ -464,7 +490,7 @@ def measure_product(
         one, one_wall = bench.run(
             "product-1",
             "bench.product",
-            *("--jobs", str(one_jobs)),
+            *("--jobs", str(one_jobs), *mode),
             timeout=bench.timeout,
             home=bench.fresh_home(f"one-{attempt}"),
         )
@@ -487,7 +513,7 @@ def measure_product(
     full, full_wall = bench.run(
         f"product-{n}",
         "bench.product",
-        *("--jobs", str(all_jobs)),
+        *("--jobs", str(all_jobs), *mode),
         timeout=bench.timeout,
         home=bench.fresh_home("all"),
     )
@@ -532,6 +558,19 @@ def measure_product(
     if full["flows"] > 2:
         _print_per_flow(full, figures)
     return rate
+
+
+def _print_targets(figures: dict[str, Any], product: float | None, floor: float | None) -> None:
+    """Print the hosted path's figures beside issue 27's targets (never asserted)."""
+    full = figures.get("product", {}).get("all", {})
+    peak = max(full.get("peak_rss_mib") or 0.0, full.get("server_peak_rss_mib") or 0.0)
+    print(
+        f"hosted: {_fmt_rate(product)} against the floor's {_fmt_rate(floor)} = "
+        f"{product / floor if product and floor else float('nan'):.3f} × floor "
+        f"(target ≥ 0.25 at 2,000 files / 41 cities, ≥ 0.2 at 10,000 / 202); peak RSS "
+        f"{_mib(full.get('peak_rss_mib'))} (flow) and {_mib(full.get('server_peak_rss_mib'))} "
+        f"(server), largest {peak:.0f} MiB (target < 1024 MiB per process)"
+    )
 
 
 def _work(run: dict[str, Any], wall: float) -> float:
@@ -639,7 +678,9 @@ def measure_render(bench: Bench, args: argparse.Namespace, figures: dict[str, An
         )
 
 
-def profile_product(bench: Bench, generated: GeneratedSet, n: int, figures: dict[str, Any]) -> None:
+def profile_product(
+    bench: Bench, generated: GeneratedSet, n: int, figures: dict[str, Any], hosted: bool = False
+) -> None:
     """Run (b) on N files once more under cProfile and print its top functions."""
     entries = generated.manifest()["entries"]
     jobs = jobs_file(generated, bench.scratch / "ws-profile", entries, "profile")
@@ -647,7 +688,7 @@ def profile_product(bench: Bench, generated: GeneratedSet, n: int, figures: dict
     profiled, wall = bench.run(
         f"product-{n}-profiled",
         "bench.product",
-        *("--jobs", str(jobs), "--profile", str(profile_path)),
+        *("--jobs", str(jobs), "--profile", str(profile_path), *(["--hosted"] if hosted else [])),
         timeout=bench.timeout,
         home=bench.fresh_home("profile"),
     )

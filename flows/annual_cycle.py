@@ -52,7 +52,9 @@ from flows.steps import (
     write_call_workbooks_task,
 )
 from tasks.check.submissions import ReadBatch
+from tasks.check.together import SharedCheck
 from tasks.cycle.steps import READ_BATCH_FILES, CollectionSummary
+from tasks.intake.collect import IntakeResult
 from tasks.intake.ledger import LedgerEntry
 from tasks.plan.model import Plan
 from tasks.render.pdf import pdf_available
@@ -97,18 +99,46 @@ def collect(
     progress.begin(INTAKE)
     kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
     with collection_lock(storage, plan.fiscal_year.current):
-        intake = take_intake_task(opaque(plan), opaque(storage), settle_seconds)
-        batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
-        pending = sum(len(batch) for batch in batches)
-        progress.begin(READ, f"{pending} 件")
-        reads = read_batches(plan, storage, results, progress, batches)
-        progress.begin(CHECK, f"{pending} 件")
-        summary = kept(check_pending_task, results)(opaque(plan), opaque(storage), opaque(reads))
-        progress.begin(DATASET)
-        kept(consolidate_year_task, results)(opaque(plan), opaque(storage))
-        publish_collection_artifacts_task(
-            opaque(plan), opaque(storage), opaque(summary), opaque(intake)
-        )
+        intake, reads = take_and_read(plan, storage, results, progress, settle_seconds, batch_files)
+        return check_and_consolidate(plan, storage, results, progress, intake, reads)
+
+
+def take_and_read(
+    plan: Plan,
+    storage: Storage,
+    results: WorkspaceResults,
+    progress: RunProgress,
+    settle_seconds: float = 2.0,
+    batch_files: int = READ_BATCH_FILES,
+) -> tuple[IntakeResult, list[ReadBatch]]:
+    """Take new files from intake and read the pending ones (the collection's first half)."""
+    intake = take_intake_task(opaque(plan), opaque(storage), settle_seconds)
+    batches = pending_batches_task(opaque(plan), opaque(storage), batch_files)
+    pending = sum(len(batch) for batch in batches)
+    progress.begin(READ, f"{pending} 件")
+    return intake, read_batches(plan, storage, results, progress, batches)
+
+
+def check_and_consolidate(
+    plan: Plan,
+    storage: Storage,
+    results: WorkspaceResults,
+    progress: RunProgress,
+    intake: IntakeResult,
+    reads: list[ReadBatch],
+    shared: SharedCheck | None = None,
+) -> CollectionSummary:
+    """Validate what was read, send feedback, rebuild the dataset, show it in the UI (the
+    collection's second half). ``shared``: the suites' findings, run with other plans'."""
+    progress.begin(CHECK, f"{sum(len(r.shas) for r in reads)} 件")
+    check = kept(check_pending_task, results)
+    extra = {"shared": opaque(shared)} if shared is not None else {}
+    summary = check(opaque(plan), opaque(storage), opaque(reads), **extra)
+    progress.begin(DATASET)
+    kept(consolidate_year_task, results)(opaque(plan), opaque(storage))
+    publish_collection_artifacts_task(
+        opaque(plan), opaque(storage), opaque(summary), opaque(intake)
+    )
     return summary
 
 

@@ -10,6 +10,7 @@ import typer
 
 from flows.locations import checked_location, location_of
 from flows.remind import register as register_remind
+from flows.run_all import register as register_run_all
 from flows.terminal import JapaneseGroup, guarded, on_a_terminal, parse_year
 from tasks.settings import environment, quiet_environment
 
@@ -38,6 +39,7 @@ NewWorkspace = Annotated[
 ]
 DEFAULT_PRESET = "niigata-minami"
 register_remind(app)  # shiryo remind: the 督促一覧 and its mail (flows/remind.py)
+register_run_all(app)  # shiryo run-all: every municipality of a list (flows/run_all.py)
 
 
 @app.command()

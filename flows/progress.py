@@ -48,8 +48,10 @@ class RunProgress:
     last stage begun (also when the run fails).
     """
 
-    def __init__(self, stages: tuple[str, ...]) -> None:
+    def __init__(self, stages: tuple[str, ...], shown: bool = True) -> None:
         self.stages = stages
+        self.shown = shown
+        """False: a part of a larger run that says nothing itself (``collect-municipalities``)."""
         self._done = 0.0
         self._shown: queue.Queue[tuple[float, str] | None] = queue.Queue()
         self._mover: threading.Thread | None = None
@@ -57,7 +59,8 @@ class RunProgress:
     def __enter__(self) -> RunProgress:
         from prefect.context import FlowRunContext
 
-        if FlowRunContext.get() is not None:  # outside a flow run there is no bar to move
+        # Outside a flow run there is no bar to move.
+        if self.shown and FlowRunContext.get() is not None:
             # The thread reaches the server this run uses: it runs in a copy of the context.
             mover = functools.partial(contextvars.copy_context().run, self._move_bar)
             self._mover = threading.Thread(target=mover, name="shiryo-progress", daemon=True)
@@ -73,6 +76,8 @@ class RunProgress:
         """Say that ``stage`` begins (``detail``: what it works on, e.g. ``50 件``)."""
         index = self.stages.index(stage)
         self._done = float(index)
+        if not self.shown:
+            return
         shown = f"{stage}（{detail}）" if detail else stage
         say(f"進捗 [{self._bar()}] {index + 1}/{len(self.stages)} {shown}", err=True)
         self._show(f"{index + 1}/{len(self.stages)} {shown}")
@@ -83,7 +88,7 @@ class RunProgress:
         for number, part in enumerate(parts, start=1):
             yield part
             self._done = index + number / max(count, 1)
-            if count > 1:
+            if count > 1 and self.shown:
                 detail = f"{stage} {number}/{count}"
                 say(f"進捗 [{self._bar()}] {detail}", err=True)
                 self._show(f"{index + 1}/{len(self.stages)} {detail}")

@@ -10,7 +10,7 @@ from prefect import Flow, serve
 from prefect.schedules import Cron
 
 from flows.annual_cycle import call_for_submissions, collect_submissions, publish_shiryo
-from flows.deployments import load_deployment_specs
+from flows.deployments import DeploymentSpec, load_deployment_specs
 from flows.notify import apply_failure_notifications, load_notify_settings, webhook_url
 from flows.reminders import send_reminders
 
@@ -22,10 +22,19 @@ FLOWS: dict[str, Flow[Any, Any]] = {
 }
 
 
+def served_specs() -> list[DeploymentSpec]:
+    """Return the deployments of prefect.yaml that ``shiryo serve`` serves: one municipality's.
+
+    ``collect-municipalities`` (a service for many, ``flows.municipalities``) is deployed with
+    ``prefect deploy``: its parameters are a list file, not one municipality's workspace.
+    """
+    return [spec for spec in load_deployment_specs() if spec.flow_name in FLOWS]
+
+
 def build_deployments(overrides: dict[str, Any] | None = None) -> list[Any]:
     """Return the deployments of prefect.yaml, with parameters overridden where given."""
     deployments = []
-    for spec in load_deployment_specs():
+    for spec in served_specs():
         deployments.append(
             FLOWS[spec.flow_name].to_deployment(
                 name=spec.name,
@@ -50,7 +59,7 @@ def configure_notifications(notifications: Path | None = None) -> int:
             settings.webhook.url_env,
         )
     ui_url = settings.ui_url or PREFECT_UI_URL.value() or "http://127.0.0.1:4200"
-    names = [spec.name for spec in load_deployment_specs()]
+    names = [spec.name for spec in served_specs()]
     return len(apply_failure_notifications(settings, names, ui_url))
 
 

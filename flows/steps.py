@@ -25,6 +25,7 @@ from tasks.cycle.caching import (
     rules_cache_key,
     templates_cache_key,
 )
+from tasks.cycle.municipalities import check_together
 from tasks.errors import ConfigError, CredentialsError, StorageError
 from tasks.plan.load import load_plan
 
@@ -100,5 +101,8 @@ render_shiryo_task = task(
 )(steps.render_shiryo)
 outputs_missing_task = task(name="look-for-outputs", **STORAGE_RETRIES)(steps.outputs_missing)
 call_outdated_task = task(name="look-for-call", **STORAGE_RETRIES)(steps.call_outdated)
+check_together_task = task(name="check-together", persist_result=False)(check_together)
+"""The suites over many municipalities' files at once (``collect-municipalities``): not cached,
+as what it finds goes to each municipality's cached ``check-submissions``."""
 seed_demo_history_task = task(name="seed-demo-history")(steps.seed_demo_history)
 drop_demo_submissions_task = task(name="drop-demo-submissions")(steps.drop_demo_submissions)

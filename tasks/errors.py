@@ -13,7 +13,8 @@ The hierarchy::
     │   └── LockLostError  another run took it over while this one ran
     ├── SubmissionError    a department's file cannot be read as a submission
     ├── RenderError        a template is broken or a document cannot be written
-    └── MailError          a reminder (督促) could not be handed to the mail server
+    ├── MailError          a reminder (督促) could not be handed to the mail server
+    └── CollectionError    municipalities of a many-municipality collection failed
 
 Library errors are translated at the boundary with ``raise ... from err`` so that callers
 only ever catch these. Problems *inside* a submission that a department can fix are not
@@ -112,3 +113,19 @@ class MailError(ShiryoError):
     or a login that failed. The message names the server and the department; the other
     departments' mail still goes, and the 督促一覧 records which ones did not.
     """
+
+
+class CollectionError(ShiryoError):
+    """One or more municipalities of a many-municipality collection (``collect-municipalities``)
+    failed: a broken plan, a storage fault, a busy lock. Raised after every municipality was
+    tried, so that the flow run ends Failed; ``outcomes`` holds what became of each (the
+    others were collected), the message names each failed one.
+    """
+
+    def __init__(self, message: str, outcomes: list[object]) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
+
+    def __reduce__(self) -> tuple[type[CollectionError], tuple[str, list[object]]]:
+        # Kept as a flow run's result: pickled with its outcomes, not only its message.
+        return (type(self), (str(self), self.outcomes))

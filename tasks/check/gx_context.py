@@ -68,14 +68,25 @@ def warm_up_context() -> None:
 _checkpoints: dict[str, Any] = {}
 
 
+def checkpoint_name(suite_spec: dict[str, Any]) -> str:
+    """Return the name a suite runs under: its own name and a hash of its JSON."""
+    digest = hashlib.sha256(json.dumps(suite_spec, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{suite_spec.get('name', 'suite')}-{digest}"
+
+
+def register_suite(suite_spec: dict[str, Any]) -> str:
+    """Make a suite known to the context (its Data Docs page) without running it; its name."""
+    _checkpoint(suite_spec)
+    return checkpoint_name(suite_spec)
+
+
 def _checkpoint(suite_spec: dict[str, Any]) -> Any:
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
-    digest = hashlib.sha256(json.dumps(suite_spec, sort_keys=True).encode()).hexdigest()[:8]
-    name = f"{suite_spec.get('name', 'suite')}-{digest}"
+    name = checkpoint_name(suite_spec)
     if name in _checkpoints:
         return _checkpoints[name]
     context, source, _ = _context()
@@ -130,6 +141,24 @@ def _inert_markup(frame: Any) -> Any:
     return safe
 
 
+def take_validations() -> list[tuple[Any, Any]]:
+    """Return the validations run since the last publication (key, result), dropping them."""
+    if not _context.cache_info().currsize:
+        return []
+    store = _context()[0].validation_results_store
+    taken = [(key, store.get(key)) for key in store.list_keys()]
+    for key, _ in taken:
+        store.remove_key(key)
+    return taken
+
+
+def keep_validations(validations: list[tuple[Any, Any]]) -> None:
+    """Put validations (key, result) run elsewhere in the store: the next publication's."""
+    store = _context()[0].validation_results_store
+    for key, result in validations:
+        store.set(key, result)
+
+
 def forget_validations() -> None:
     """Drop the validations run since the last publication, without building their pages."""
     if not _context.cache_info().currsize:
@@ -157,7 +186,16 @@ def publish_data_docs(
     validations = store.list_keys()
     if not validations:
         return None
-    context.build_data_docs(site_names=[SITE_NAME])
+    # Only these validations' suites: a process that served other municipalities knows
+    # their suites too, and none of them belongs in this site.
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    suites = {
+        ExpectationSuiteIdentifier(name=v.expectation_suite_identifier.name) for v in validations
+    }
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[*validations, *suites])
     built = [(p.relative_to(site).as_posix(), p) for p in sorted(site.rglob("*")) if p.is_file()]
     for page, path in built + [(f"static/{name}", path) for name, path in vendored_files()]:
         key = f"{prefix}/{page}"

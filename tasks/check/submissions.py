@@ -130,15 +130,20 @@ def read_batch(storage: Storage, plan: Plan, entries: list[LedgerEntry]) -> Read
 
 
 def validate_batch(
-    plan: Plan, batches: list[ReadBatch], calls: CallRecord | None = None
+    plan: Plan,
+    batches: list[ReadBatch],
+    calls: CallRecord | None = None,
+    validated: list[Finding] | None = None,
 ) -> CheckedBatch:
     """Validate what was read, all batches at once: one GX run per suite.
 
-    ``calls`` tells which older 調査票 show their department what the current one does.
+    ``calls`` tells which older 調査票 show their department what the current one does;
+    ``validated`` is what the suites found in these batches when they were run already,
+    together with other plans' (``tasks.check.together``).
     """
     staged = stack_batches([b.staged for b in batches])
     findings = [f for b in batches for f in b.findings]
-    findings += validate_staged(plan, staged, calls)
+    findings += validate_staged(plan, staged, calls) if validated is None else validated
     findings = dedupe_findings(_unshadowed(findings))
     rejected = frozenset(f.sha256 for f in findings if f.severity == "critical")
     return CheckedBatch(

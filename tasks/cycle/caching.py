@@ -93,8 +93,9 @@ def content_key(
     return key
 
 
-_CONTENT_PARAMETERS = ("plan", "storage", "entries", "reads")
-"""Parameters keyed by their content elsewhere (the plan's hash, the files read), not by repr."""
+_CONTENT_PARAMETERS = ("plan", "storage", "entries", "reads", "shared")
+"""Parameters keyed by their content elsewhere (the plan's hash, the files read), not by repr
+(``shared``: what the suites found in the files read, a function of what is keyed)."""
 
 
 def read_cache_key(_context: Any, parameters: dict[str, Any]) -> str:

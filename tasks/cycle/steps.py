@@ -16,13 +16,14 @@ from tasks.call.issue import write_call
 from tasks.call.record import call_is_current, load_call_record
 from tasks.check.correction import build_correction_copy
 from tasks.check.feedback import build_feedback_workbook, correction_key, feedback_key
-from tasks.check.gx_context import forget_validations
+from tasks.check.gx_context import forget_validations, keep_validations
 from tasks.check.submissions import (
     ReadBatch,
     read_batch,
     record_outcome,
     validate_batch,
 )
+from tasks.check.together import SharedCheck
 from tasks.check.validate import Finding
 from tasks.cycle.configuration import check_rules, check_templates
 from tasks.cycle.demo import fill_workbook, load_demo, seed_history
@@ -155,12 +156,16 @@ def read_pending(plan: Plan, storage: Storage, entries: list[LedgerEntry]) -> Re
 
 
 def check_pending(
-    plan: Plan, storage: Storage, reads: list[ReadBatch] | None = None
+    plan: Plan,
+    storage: Storage,
+    reads: list[ReadBatch] | None = None,
+    shared: SharedCheck | None = None,
 ) -> CollectionSummary:
     """Validate every pending file as one batch, write feedback, stage accepted rows.
 
     ``reads`` are the pending files already read (by ``read_pending``, perhaps elsewhere);
-    when they are not exactly the files pending now, they are read here.
+    when they are not exactly the files pending now, they are read here. ``shared`` is what
+    the suites found in ``reads``, run together with other municipalities' files.
     """
     year = plan.fiscal_year.current
     ledger = load_ledger(storage, year)
@@ -168,11 +173,14 @@ def check_pending(
     if reads is None or sorted(s for r in reads for s in r.shas) != sorted(
         e.sha256 for e in pending
     ):
-        reads = [read_batch(storage, plan, pending)]
+        reads, shared = [read_batch(storage, plan, pending)], None
     # A process that runs many checks (the warm service, a hosted one) never carries an
     # earlier run's validations, of this workspace or another, into this run's Data Docs.
     forget_validations()
-    batch = validate_batch(plan, reads, load_call_record(storage, year))
+    if shared is not None:
+        keep_validations(shared.validations)  # this municipality's share of a shared run
+    calls = load_call_record(storage, year)
+    batch = validate_batch(plan, reads, calls, shared.findings if shared else None)
     accepted = sorted({e.sha256 for e in pending if e.sha256 not in batch.rejected})
     stage_accepted(storage, year, batch.main, batch.indicators, accepted)
     keys: dict[tuple[str, str], str | None] = {}

@@ -1,0 +1,212 @@
+"""One flow run that collects many municipalities: a prefecture's or a vendor's service.
+
+``collect-municipalities`` reads the list file (``tasks.cycle.municipalities``) and runs the
+``collect`` stage of ``flows.annual_cycle`` for every municipality, in its two halves: first
+each municipality's rules, lock, intake and reads; then the suites over every municipality's
+files at once (``check-together``: one GX run per suite that plans share, each row carrying
+its own plan's values, ``tasks.check.together``); then each one's checks, feedback, dataset
+and artifacts with its share. Each has its own plan, workspace and result store: ledgers,
+datasets, 資料, Data Docs and the UI's artifacts (keyed by municipality and workspace) stay
+apart. A municipality that fails (a broken plan, a storage fault, a busy lock) is reported,
+in the log and in the list's table, and the others are still collected; the run then ends
+Failed, naming each failed one. A Retry runs the list again: each municipality's finished
+steps are skipped (their results are kept in its workspace), so only what failed is redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+
+from flows.annual_cycle import check_and_consolidate, kept, opaque, publish, take_and_read
+from flows.progress import CYCLE_STAGES, RunProgress
+from flows.results import WorkspaceResults, workspace_results
+from flows.runners import task_runner
+from flows.steps import check_rules_task, check_together_task, load_plan_task
+from tasks.check.submissions import ReadBatch
+from tasks.check.together import SharedCheck
+from tasks.cycle.municipalities import (
+    Municipality,
+    MunicipalityOutcome,
+    collection_error,
+    failed_outcome,
+    load_municipalities,
+)
+from tasks.cycle.steps import READ_BATCH_FILES
+from tasks.intake.collect import IntakeResult
+from tasks.intake.ledger import STATUS_JA
+from tasks.plan.model import Plan
+from tasks.workspace.lock import collection_lock
+from tasks.workspace.storage import Storage, open_storage
+
+load_municipalities_task = task(name="load-municipalities")(load_municipalities)
+
+
+def _run_name() -> str:
+    """Name a run after its list and year: ``collect-municipalities-2021``."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    stem = Path(str(parameters["municipalities"])).stem
+    year = parameters.get("fiscal_year")
+    return f"collect-{stem}" + (f"-{year}" if year is not None else "")
+
+
+@flow(name="collect-municipalities", flow_run_name=_run_name, task_runner=task_runner())
+def collect_municipalities(
+    municipalities: str,
+    fiscal_year: int | None = None,
+    settle_seconds: float = 2.0,
+    batch_files: int = READ_BATCH_FILES,
+    render: bool = False,
+) -> list[MunicipalityOutcome]:
+    """Collect every municipality of the list: intake, checks, feedback, dataset, artifacts.
+
+    ``municipalities`` is the list file (``municipalities.yaml``); ``fiscal_year`` the year
+    for all, or None for each plan's own; with ``render``, each municipality's 資料 are
+    rendered after its collection (as ``publish-shiryo`` does).
+    """
+    listed = load_municipalities_task(Path(municipalities))
+    options = Options(fiscal_year, settle_seconds, batch_files, render)
+    with ExitStack() as locks:
+        begun = [begin_municipality(municipality, options, locks) for municipality in listed]
+        started = [b for b in begun if isinstance(b, Begun)]
+        shares = dict(
+            zip([b.municipality.number for b in started], check_all(started), strict=True)
+        )
+        outcomes = [
+            finish_municipality(b, shares[b.municipality.number], options)
+            if isinstance(b, Begun)
+            else b
+            for b in begun
+        ]
+    publish_outcomes_task(municipalities, opaque(outcomes))
+    failure = collection_error(outcomes)
+    if failure is not None:
+        raise failure
+    return outcomes
+
+
+@dataclass(frozen=True)
+class Options:
+    """The flow's options, the same for every municipality of the list."""
+
+    fiscal_year: int | None
+    settle_seconds: float
+    batch_files: int
+    render: bool
+
+
+@dataclass(frozen=True)
+class Begun:
+    """A municipality whose new files are taken and read, its year's collection lock held."""
+
+    municipality: Municipality
+    plan: Plan
+    storage: Storage
+    results: WorkspaceResults
+    intake: IntakeResult
+    reads: list[ReadBatch]
+    lock: ExitStack
+
+
+def begin_municipality(
+    municipality: Municipality, options: Options, locks: ExitStack
+) -> Begun | MunicipalityOutcome:
+    """Check a municipality's rules, hold its lock, take and read its new files; a failure
+    is its outcome, never the others'."""
+    if municipality.problem is not None:
+        return _reported(failed_outcome(municipality, municipality.problem))
+    lock = ExitStack()
+    try:
+        storage = open_storage(municipality.workspace)
+        results = workspace_results(municipality.workspace)
+        plan = kept(load_plan_task, results)(municipality.config, options.fiscal_year)
+        kept(check_rules_task, results)(opaque(plan), opaque(storage))  # before intake
+        lock.enter_context(collection_lock(storage, plan.fiscal_year.current))
+        intake, reads = take_and_read(
+            plan, storage, results, _UNSHOWN, options.settle_seconds, options.batch_files
+        )
+    except Exception as err:  # one municipality's fault, whatever it is, stops only it
+        lock.close()
+        return _reported(failed_outcome(municipality, err))
+    locks.enter_context(lock)  # released at the latest when the run ends
+    return Begun(municipality, plan, storage, results, intake, reads, lock)
+
+
+def check_all(started: list[Begun]) -> list[SharedCheck | None]:
+    """Run the suites over every municipality's files at once (one GX run per shared suite).
+
+    Should that fail, each municipality runs its own checks in ``check-submissions``, where
+    the error is its own to report.
+    """
+    pending = [(b.plan, b.storage, b.reads) for b in started]
+    try:
+        return check_together_task(opaque(pending))
+    except Exception as err:
+        get_run_logger().warning("checks run together failed, each runs alone: %r", err)
+        return [None] * len(started)
+
+
+def finish_municipality(
+    begun: Begun, shared: SharedCheck | None, options: Options
+) -> MunicipalityOutcome:
+    """Check a municipality's files, rebuild its dataset (its lock then released), and with
+    ``render`` its 資料; a failure is its outcome, never the others'."""
+    plan, storage, results = begun.plan, begun.storage, begun.results
+    try:
+        with begun.lock:
+            summary = check_and_consolidate(
+                plan, storage, results, _UNSHOWN, begun.intake, begun.reads, shared
+            )
+        shiryo = publish(plan, storage, results, _UNSHOWN, pdf=False) if options.render else []
+    except Exception as err:  # one municipality's fault, whatever it is, stops only it
+        return _reported(failed_outcome(begun.municipality, err))
+    number, workspace = begun.municipality.number, begun.municipality.workspace
+    return MunicipalityOutcome(number, workspace, plan.municipality, summary, shiryo=shiryo)
+
+
+_UNSHOWN = RunProgress(CYCLE_STAGES, shown=False)
+"""Each municipality's stages say nothing: the run's table of outcomes shows them all."""
+
+
+def _reported(outcome: MunicipalityOutcome) -> MunicipalityOutcome:
+    """Log a failed municipality in the run's log (the UI shows it), and return it."""
+    get_run_logger().error(outcome.error)
+    return outcome
+
+
+def publish_outcomes(municipalities: str, outcomes: list[MunicipalityOutcome]) -> None:
+    """Show every municipality's outcome as one table in the UI (the list's own artifact)."""
+    location = str(Path(municipalities).resolve())
+    rows = [
+        {
+            "番号": o.number,
+            "自治体": o.municipality or "",
+            "作業フォルダ": o.workspace,
+            "結果": "失敗" if o.error else "完了",
+            "新しいファイル": len(o.summary.files) if o.summary else 0,
+            **{
+                STATUS_JA[status]: sum(1 for f in o.summary.files if f.status == status)
+                if o.summary
+                else 0
+                for status in ("accepted", "rejected")
+            },
+            "エラー": o.error or "",
+        }
+        for o in outcomes
+    ]
+    digest = hashlib.sha256(location.encode("utf-8")).hexdigest()[:8]
+    create_table_artifact(
+        key=f"municipalities-{digest}",
+        table=rows,
+        description=f"自治体の一覧（{location}）の取り込み結果",
+    )
+
+
+publish_outcomes_task = task(name="publish-municipalities")(publish_outcomes)
