@@ -24,7 +24,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
 from flows.annual_cycle import check_and_consolidate, kept, opaque, publish, take_and_read
-from flows.progress import CYCLE_STAGES, RunProgress
+from flows.progress import (
+    ALL_CHECKED,
+    CYCLE_STAGES,
+    EACH_BEGUN,
+    EACH_FINISHED,
+    MANY_STAGES,
+    RunProgress,
+)
 from flows.results import WorkspaceResults, workspace_results
 from flows.runners import task_runner
 from flows.steps import check_rules_task, check_together_task, load_plan_task
@@ -73,18 +80,26 @@ def collect_municipalities(
     """
     listed = load_municipalities_task(Path(municipalities))
     options = Options(fiscal_year, settle_seconds, batch_files, render)
-    with ExitStack() as locks:
-        begun = [begin_municipality(municipality, options, locks) for municipality in listed]
+    count = len(listed)
+    with ExitStack() as locks, RunProgress(MANY_STAGES) as progress:
+        progress.begin(EACH_BEGUN, f"{count} 自治体")
+        begun = [
+            begin_municipality(municipality, options, locks)
+            for municipality in progress.parts(EACH_BEGUN, listed, count)
+        ]
         started = [b for b in begun if isinstance(b, Begun)]
+        progress.begin(ALL_CHECKED, f"{len(started)} 自治体")
         shares = dict(
             zip([b.municipality.number for b in started], check_all(started), strict=True)
         )
+        progress.begin(EACH_FINISHED, f"{count} 自治体")
         outcomes = [
             finish_municipality(b, shares[b.municipality.number], options)
             if isinstance(b, Begun)
             else b
-            for b in begun
+            for b in progress.parts(EACH_FINISHED, begun, count)
         ]
+        progress.finish()
     publish_outcomes_task(municipalities, opaque(outcomes))
     failure = collection_error(outcomes)
     if failure is not None:

@@ -35,6 +35,12 @@ COLLECT_STAGES = (INTAKE, READ, CHECK, DATASET)
 PUBLISH_STAGES = (RENDER,)
 CYCLE_STAGES = CALL_STAGES + COLLECT_STAGES + PUBLISH_STAGES
 
+EACH_BEGUN = "各自治体の受付と読み取り"
+ALL_CHECKED = "まとめての内容の確認"
+EACH_FINISHED = "各自治体の年度データの更新"
+MANY_STAGES = (EACH_BEGUN, ALL_CHECKED, EACH_FINISHED)
+"""``collect-municipalities``: its three passes over the list, each municipality a part."""
+
 _BAR_CELLS = 10
 
 T = TypeVar("T")

@@ -230,8 +230,10 @@ def test_a_broken_plan_or_file_stops_only_its_municipality(
     tmp_path: Path,
     configs: dict[str, Path],
     answers: dict[str, dict[str, bytes]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """It collects the others, reports the broken plan naming the entry, and ends Failed."""
+    """It collects the others, reports the broken plan naming the entry, and ends Failed;
+    its progress names each pass over the list and moves with each municipality."""
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "plan.yaml").write_text("municipality: [壊れた\n", encoding="utf-8")
@@ -251,8 +253,21 @@ def test_a_broken_plan_or_file_stops_only_its_municipality(
             (configs["aoba"], workspaces["aoba"]),
         ],
     )
+    capsys.readouterr()
     state = collect_municipalities(str(listing), YEAR, settle_seconds=0, return_state=True)
     assert state.is_failed()
+    progress = [
+        line.split("] ", 1)[1]
+        for line in capsys.readouterr().err.splitlines()
+        if line.startswith("進捗 [")
+    ]
+    assert progress == [
+        "1/3 各自治体の受付と読み取り（3 自治体）",
+        *[f"各自治体の受付と読み取り {n}/3" for n in (1, 2, 3)],
+        "2/3 まとめての内容の確認（2 自治体）",
+        "3/3 各自治体の年度データの更新（3 自治体）",
+        *[f"各自治体の年度データの更新 {n}/3" for n in (1, 2, 3)],
+    ]
     error = state.result(raise_on_failure=False)
     assert isinstance(error, CollectionError)
     assert "3 自治体のうち 1 自治体を取り込めませんでした" in str(error)
