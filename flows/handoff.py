@@ -130,7 +130,6 @@ def hand_off(request: dict[str, Any]) -> int | None:
         connection = socket.create_connection(("127.0.0.1", service.port), CONNECT_SECONDS)
     except OSError:
         return None  # stopping, or a record left by a killed service: run here
-    say(f"shiryo serve（プロセス {service.pid}）に実行を任せます。", err=True)
     sent = False
     try:
         with connection:
@@ -138,6 +137,8 @@ def hand_off(request: dict[str, Any]) -> int | None:
             message = {**request, "token": service.token}
             connection.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
             sent = True
+            # Said once sent, inside this block: a Ctrl+C from here on is told what it stops.
+            say(f"shiryo serve（プロセス {service.pid}）に実行を任せます。", err=True)
             return _relay(connection.makefile("r", encoding="utf-8"))
     except KeyboardInterrupt:
         if not sent:
