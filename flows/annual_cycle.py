@@ -172,9 +172,9 @@ def publish(
         outputs = publication_keys(plan, pdf and pdf_available())
         refresh = outputs_missing_task(opaque(storage), outputs)
         render = kept(render_shiryo_task, results).with_options(refresh_cache=refresh)
-        outputs = render(opaque(plan), opaque(storage), pdf)
+        rendered = render(opaque(plan), opaque(storage), pdf)
     progress.finish()
-    return outputs
+    return rendered
 
 
 @flow(name="call-for-submissions", flow_run_name=run_name("call"))

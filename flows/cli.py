@@ -51,7 +51,7 @@ def demo(
     """デモ: 調査票の作成から資料の出力まで、プリセットのデータで一通り実行します。"""
     from flows.servers import started_early
 
-    with started_early(needed=environment().prefect_api_url is None):
+    with started_early():
         from flows.demo import demo_cycle
         from flows.foreground import in_foreground
         from flows.summary import ledger_before, print_summary
@@ -89,7 +89,7 @@ def run(
     from flows.servers import started_early
 
     # With no server to use, the temporary one starts first: its start overlaps the checks.
-    with started_early(needed=environment().prefect_api_url is None):
+    with started_early():
         # Imported here: a run handed to shiryo serve needs none of them (it starts faster).
         from flows.foreground import in_foreground
         from flows.year_run import run_year

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from tasks.settings import environment
+
 STOP_SECONDS = 10.0
 """How long a server gets to stop before it is killed."""
 
@@ -143,13 +145,14 @@ _early: list[tuple[int, subprocess.Popen[bytes]]] = []
 
 
 @contextmanager
-def started_early(needed: bool) -> Iterator[None]:
-    """When ``needed``, start the temporary server now, for :func:`temporary_server` to use.
+def started_early() -> Iterator[None]:
+    """Unless ``PREFECT_API_URL`` names a server, start the temporary one now, for
+    :func:`temporary_server` to use (``flows.foreground.in_foreground`` decides the same way).
 
     Its start (4–7 s of Prefect's imports) then overlaps the command's checks and its own
     import of Prefect; a command that ends without a run stops it at the block's end.
     """
-    if not needed:
+    if environment().prefect_api_url is not None:
         yield
         return
     with stopped_like_ctrl_c():
