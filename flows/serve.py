@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
-from prefect import Flow, serve
+from prefect import Flow
+from prefect.runner import Runner
 from prefect.schedules import Cron
 
 from flows.annual_cycle import call_for_submissions, collect_submissions, publish_shiryo
@@ -71,4 +78,69 @@ def serve_cycle(overrides: dict[str, Any] | None = None, notifications: Path | N
     and publication paused without anyone noticing. Registering resumes any a past stop paused.
     """
     configure_notifications(notifications)
-    serve(*build_deployments(overrides), pause_on_shutdown=False)
+    runner = Runner(pause_on_shutdown=False)
+    deployments = build_deployments(overrides)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    names = "、".join(sorted(deployment.name for deployment in deployments))
+    run_until_stopped(
+        runner,
+        lambda: print(
+            f"自動実行を待ち受けています（{names}）。止めるときは Ctrl+C を押します。", flush=True
+        ),
+    )
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run_until_stopped(runner: Runner, on_started: Callable[[], None]) -> None:
+    """Run ``runner`` until Ctrl+C, SIGTERM or SIGHUP, then stop it gracefully.
+
+    The runner runs in a thread of its own and the signals only ask it to stop. Raised as an
+    exception in the main thread (Prefect's ``serve``), a Ctrl+C that came while the event
+    loop was being built left a half-made loop, whose clean-up printed a traceback.
+    """
+    wanted = threading.Event()
+    failure: list[BaseException] = []
+    context = contextvars.copy_context()  # Prefect's settings (the API's address) are in it
+
+    def serve_in_thread() -> None:
+        try:
+            context.run(asyncio.run, runner.start())
+        except BaseException as error:  # re-raised in the main thread
+            failure.append(error)
+
+    def ask_to_stop(_signum: int, _frame: FrameType | None) -> None:
+        wanted.set()
+
+    previous = {sig: signal.signal(sig, ask_to_stop) for sig in STOP_SIGNALS}
+    thread = threading.Thread(target=serve_in_thread, name="shiryo-serve-runner", daemon=True)
+    try:
+        thread.start()
+        _watch(runner, thread, wanted, on_started)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failure:
+        raise failure[0]
+
+
+def _watch(
+    runner: Runner,
+    thread: threading.Thread,
+    wanted: threading.Event,
+    on_started: Callable[[], None],
+) -> None:
+    """Wait for the runner's thread; tell ``on_started`` once, stop the runner when wanted."""
+    said = stopping = False
+    while thread.is_alive():
+        wanted.wait(0.2)
+        if runner.started and not said:
+            said = True
+            on_started()
+        if wanted.is_set() and runner.started and not stopping:
+            stopping = True
+            runner.stopping = True
+            runner.execute_in_background(runner.astop)
+    thread.join()

@@ -69,7 +69,7 @@ def _serve(args: list[str], env: Mapping[str, str], log: Path) -> Iterator[subpr
 def _serving(process: subprocess.Popen[bytes], log: Path) -> bool:
     if process.poll() is not None:
         raise AssertionError(f"shiryo serve exited: {log.read_text(encoding='utf-8')}")
-    return b"Your deployments are being served" in log.read_bytes()
+    return "自動実行を待ち受けています".encode() in log.read_bytes()
 
 
 def _stop(process: subprocess.Popen[bytes], how: str) -> tuple[int, float]:
