@@ -9,6 +9,7 @@ them, and they travel with it (a backup, a copied workspace).
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import anyio.to_thread
 from prefect.filesystems import WritableFileSystem
@@ -55,10 +56,22 @@ def workspace_results(workspace: str) -> WorkspaceResults:
     """Return the result store of a workspace, saved as a block on the Prefect server.
 
     Prefect only takes result storage that the server knows (a saved block): the block is
-    named after the workspace (``shiryo-results-<hash>``) and saved again on each call, which
-    changes nothing when it is already there.
+    named after the workspace (``shiryo-results-<hash>``) and saved once per process and
+    server (saving costs a few calls to the server: 0.3 s, for each of a list's
+    municipalities); saving again changes nothing when it is already there.
     """
-    block = WorkspaceResults(workspace=workspace)
+    from prefect.settings import PREFECT_API_URL
+
     name = "shiryo-results-" + hashlib.sha256(workspace.encode()).hexdigest()[:12]
-    block.save(name, overwrite=True)
-    return block
+    where = (str(PREFECT_API_URL.value()), name)
+    with _SAVED_LOCK:
+        saved = _SAVED.get(where)
+        if saved is None:
+            saved = WorkspaceResults(workspace=workspace)
+            saved.save(name, overwrite=True)
+            _SAVED[where] = saved
+    return saved
+
+
+_SAVED: dict[tuple[str, str], WorkspaceResults] = {}
+_SAVED_LOCK = threading.Lock()

@@ -38,6 +38,8 @@ def _context() -> tuple[Any, Any, Path]:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from tasks.check.datadocs_views import site_views
+
     # GX sets one of its loggers to INFO itself (a line about a temporary folder each run).
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -45,17 +47,12 @@ def _context() -> tuple[Any, Any, Path]:
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     site = Path(tempfile.mkdtemp(prefix="shiryo-datadocs-"))
     atexit.register(shutil.rmtree, site, ignore_errors=True)
-    context.add_data_docs_site(
-        site_name=SITE_NAME,
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(site),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
+    site_config: Any = {  # GX's type for it lacks the section builders
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+        **site_views(),
+    }
+    context.add_data_docs_site(site_name=SITE_NAME, site_config=site_config)
     source = context.data_sources.add_pandas("shiryo")
     return context, source, site
 

@@ -31,6 +31,7 @@ _Identified = TypeVar("_Identified", "Department", "Initiative")
 _INDEXES: dict[int, tuple[Sequence[Any], dict[str, Any]]] = {}
 _MAX_INDEXES = 32
 _INDEX_LOCK = threading.Lock()
+_ORDERED: dict[int, tuple[Plan, list[Initiative]]] = {}
 
 
 def _by_id(items: Sequence[_Identified]) -> dict[str, _Identified]:
@@ -134,12 +135,23 @@ class Plan(PlanModel):
         ]
 
     def ordered_initiatives(self) -> list[Initiative]:
-        """Return each initiative once, in the order it first appears under a goal."""
-        seen: dict[str, Initiative] = {}
-        for goal, _ in self.iter_goals():
-            for initiative_id in goal.initiatives:
-                seen.setdefault(initiative_id, self.initiative(initiative_id))
-        return list(seen.values())
+        """Return each initiative once, in the order it first appears under a goal.
+
+        Made once per plan (it is frozen): each department's rows ask for it again.
+        """
+        with _INDEX_LOCK:
+            hit = _ORDERED.get(id(self))
+        if hit is None or hit[0] is not self:
+            seen: dict[str, Initiative] = {}
+            for goal, _ in self.iter_goals():
+                for initiative_id in goal.initiatives:
+                    seen.setdefault(initiative_id, self.initiative(initiative_id))
+            hit = (self, list(seen.values()))
+            with _INDEX_LOCK:
+                if len(_ORDERED) >= _MAX_INDEXES:
+                    _ORDERED.pop(next(iter(_ORDERED)))
+                _ORDERED[id(self)] = hit
+        return list(hit[1])
 
     def placements(self) -> list[Placement]:
         """Return every (goal path, initiative) listing; later listings are 再掲 (reposts)."""
