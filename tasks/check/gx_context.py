@@ -156,13 +156,19 @@ def keep_validations(validations: list[tuple[Any, Any]]) -> None:
         store.set(key, result)
 
 
-def forget_validations() -> None:
-    """Drop the validations run since the last publication, without building their pages."""
+def forget_validations(rehearse: bool = False) -> None:
+    """Drop the validations run since the last publication, without publishing their pages.
+
+    With ``rehearse``, their pages are built first and dropped too: GX's page templates are
+    then compiled (``tasks.check.datadocs_views``) before a coordinator's run needs them.
+    """
     if not _context.cache_info().currsize:
         return
-    store = _context()[0].validation_results_store
-    for validation in store.list_keys():
-        store.remove_key(validation)
+    context, _, site = _context()
+    validations = context.validation_results_store.list_keys()
+    if rehearse and validations:
+        _build_site(context, site, validations)
+    _clear_site(context, site, validations)
 
 
 def publish_data_docs(
@@ -183,6 +189,22 @@ def publish_data_docs(
     validations = store.list_keys()
     if not validations:
         return None
+    built = _build_site(context, site, validations)
+    for page, path in built + [(f"static/{name}", path) for name, path in vendored_files()]:
+        key = f"{prefix}/{page}"
+        # Static assets never change; validation pages are new files each run.
+        if page.startswith("static/") and storage.exists(key):
+            continue
+        data = path.read_bytes()
+        if page.endswith(".html"):
+            data = localise_page(data.decode("utf-8"), page, title, findings_page).encode("utf-8")
+        storage.write_bytes(key, data)
+    _clear_site(context, site, validations)
+    return f"{prefix}/index.html"
+
+
+def _build_site(context: Any, site: Path, validations: list[Any]) -> list[tuple[str, Path]]:
+    """Build the pages of these validations and their suites; return (page, file) each."""
     # Only these validations' suites: a process that served other municipalities knows
     # their suites too, and none of them belongs in this site.
     from great_expectations.data_context.types.resource_identifiers import (
@@ -193,19 +215,14 @@ def publish_data_docs(
         ExpectationSuiteIdentifier(name=v.expectation_suite_identifier.name) for v in validations
     }
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[*validations, *suites])
-    built = [(p.relative_to(site).as_posix(), p) for p in sorted(site.rglob("*")) if p.is_file()]
-    for page, path in built + [(f"static/{name}", path) for name, path in vendored_files()]:
-        key = f"{prefix}/{page}"
-        # Static assets never change; validation pages are new files each run.
-        if page.startswith("static/") and storage.exists(key):
-            continue
-        data = path.read_bytes()
-        if page.endswith(".html"):
-            data = localise_page(data.decode("utf-8"), page, title, findings_page).encode("utf-8")
-        storage.write_bytes(key, data)
+    return [(p.relative_to(site).as_posix(), p) for p in sorted(site.rglob("*")) if p.is_file()]
+
+
+def _clear_site(context: Any, site: Path, validations: list[Any]) -> None:
+    """Drop these validations from the store and every built page but the static assets."""
+    store = context.validation_results_store
     for validation in validations:
         store.remove_key(validation)
     for built_path in site.iterdir():
         if built_path.name != "static":
             shutil.rmtree(built_path) if built_path.is_dir() else built_path.unlink()
-    return f"{prefix}/index.html"

@@ -160,9 +160,10 @@ def template_problems(plan: Plan) -> list[str]:
 
 
 def warm_up_checks(plan: Plan) -> None:
-    """Validate a blank 調査票 once and forget it: GX's first-use costs paid before a run."""
+    """Validate a blank 調査票 once, build its Data Docs pages and forget both: GX's
+    first-use costs (its templates compiled among them) paid before a run."""
     validate_staged(plan, stack_batches([_blank_batch(plan)]))
-    forget_validations()
+    forget_validations(rehearse=True)
 
 
 def config_folder(config: str) -> str:
