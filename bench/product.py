@@ -53,10 +53,17 @@ def _task_seconds(flow_run_id: Any) -> dict[str, float]:
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    runs: list[Any] = []
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
+        while True:  # in pages: the server returns at most 200 at a time
+            page = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                offset=len(runs),
+                limit=200,
+            )
+            runs.extend(page)
+            if len(page) < 200:
+                break
     seconds: dict[str, float] = {}
     for run in runs:
         if run.start_time and run.end_time:
