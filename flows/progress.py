@@ -59,6 +59,7 @@ class RunProgress:
         self.shown = shown
         """False: a part of a larger run that says nothing itself (``collect-municipalities``)."""
         self._done = 0.0
+        self._round = (0, 1)
         self._shown: queue.Queue[tuple[float, str] | None] = queue.Queue()
         self._mover: threading.Thread | None = None
 
@@ -84,6 +85,7 @@ class RunProgress:
         self._done = float(index)
         if not self.shown:
             return
+        detail = "、".join(d for d in (detail, self._round_named()) if d)
         shown = f"{stage}（{detail}）" if detail else stage
         say(f"進捗 [{self._bar()}] {index + 1}/{len(self.stages)} {shown}", err=True)
         self._show(f"{index + 1}/{len(self.stages)} {shown}")
@@ -96,21 +98,38 @@ class RunProgress:
             self._done = index + number / max(count, 1)
             if count > 1 and self.shown:
                 detail = f"{stage} {number}/{count}"
+                if self._round_named():
+                    detail += f"（{self._round_named()}）"
                 say(f"進捗 [{self._bar()}] {detail}", err=True)
                 self._show(f"{index + 1}/{len(self.stages)} {detail}")
 
+    def round_of(self, number: int, rounds: int) -> None:
+        """Go through the stages again as round ``number`` of ``rounds``: the bar spans every
+        round and each line names its own (``collect-municipalities`` takes a long list in
+        rounds)."""
+        self._round = (number - 1, rounds)
+
     def finish(self) -> None:
         """Show the run as done in the UI (the terminal prints the run's summary next)."""
+        self._round = (self._round[1] - 1, self._round[1])
         self._done = float(len(self.stages))
         self._show("完了")
 
+    def _fraction(self) -> float:
+        before, rounds = self._round
+        return (before + self._done / len(self.stages)) / rounds
+
+    def _round_named(self) -> str:
+        before, rounds = self._round
+        return f"{before + 1}/{rounds} 回目" if rounds > 1 else ""
+
     def _bar(self) -> str:
-        filled = int(self._done / len(self.stages) * _BAR_CELLS)
+        filled = int(self._fraction() * _BAR_CELLS)
         return "■" * filled + "□" * (_BAR_CELLS - filled)
 
     def _show(self, description: str) -> None:
         if self._mover is not None:
-            self._shown.put((round(100 * self._done / len(self.stages), 1), description))
+            self._shown.put((round(100 * self._fraction(), 1), description))
 
     def _move_bar(self) -> None:
         """Create the flow run's progress artifact, then move it, until the run's end."""

@@ -225,6 +225,44 @@ def test_the_same_files_give_the_same_bytes_as_each_alone(
             assert not changed, changed
 
 
+def test_a_list_taken_in_rounds_gives_the_same_bytes_and_names_each_round(
+    prefect_server: None,
+    tmp_path: Path,
+    together: tuple[dict[str, Path], list[MunicipalityOutcome]],
+    configs: dict[str, Path],
+    answers: dict[str, dict[str, bytes]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In rounds of one municipality (a long list's memory held to a round), each is
+    collected and rendered as in one round, and the bar moves on through the rounds."""
+    workspaces, _ = together
+    rounds = {name: _workspace(tmp_path / name, answers[name]) for name in configs}
+    listing = _list_file(tmp_path / "list.yaml", [(configs[n], rounds[n]) for n in configs])
+    capsys.readouterr()
+    outcomes = collect_municipalities(
+        str(listing), YEAR, settle_seconds=0, render=True, per_round=1
+    )
+    assert [o.number for o in outcomes] == [1, 2] and not any(o.error for o in outcomes)
+    for name in configs:
+        for prefix in (f"curated/{YEAR}", f"reports/{YEAR}"):
+            mine, theirs = _objects(rounds[name], prefix), _objects(workspaces[name], prefix)
+            assert mine.keys() == theirs.keys() and mine, prefix
+            assert [k for k in mine if mine[k] != theirs[k]] == [], prefix
+    lines = [
+        line.removeprefix("進捗 ")
+        for line in capsys.readouterr().err.splitlines()
+        if line.startswith("進捗 [")
+    ]
+    assert lines == [
+        "[□□□□□□□□□□] 1/3 各自治体の受付と読み取り（1 自治体、1/2 回目）",
+        "[■□□□□□□□□□] 2/3 まとめての内容の確認（1 自治体、1/2 回目）",
+        "[■■■□□□□□□□] 3/3 各自治体の年度データの更新（1 自治体、1/2 回目）",
+        "[■■■■■□□□□□] 1/3 各自治体の受付と読み取り（1 自治体、2/2 回目）",
+        "[■■■■■■□□□□] 2/3 まとめての内容の確認（1 自治体、2/2 回目）",
+        "[■■■■■■■■□□] 3/3 各自治体の年度データの更新（1 自治体、2/2 回目）",
+    ]
+
+
 def test_a_broken_plan_or_file_stops_only_its_municipality(
     prefect_server: None,
     tmp_path: Path,
