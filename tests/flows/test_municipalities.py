@@ -105,7 +105,7 @@ def _workspace(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
-def _list_file(path: Path, entries: list[tuple[Path | str, Path]]) -> Path:
+def _list_file(path: Path, entries: list[tuple[Path | str, Path | str]]) -> Path:
     document = {"municipalities": [{"config": str(c), "workspace": str(w)} for c, w in entries]}
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return path
@@ -319,6 +319,33 @@ def test_a_broken_plan_or_file_stops_only_its_municipality(
     assert statuses[bad_key] == "rejected"
     assert sorted(statuses.values()) == ["accepted", "accepted", "rejected", "rejected"]
     assert not (workspaces["broken"] / "ledger").exists()
+
+
+def test_a_storage_fault_stops_only_its_municipality(
+    prefect_server: None,
+    s3_env: str,
+    tmp_path: Path,
+    configs: dict[str, Path],
+    answers: dict[str, dict[str, bytes]],
+) -> None:
+    """A municipality whose workspace cannot be reached (a bucket that is not there, on S3
+    through moto's server) is reported in Japanese with its workspace; the other is collected."""
+    midorino = _workspace(tmp_path / "ws-midorino", answers["midorino"])
+    missing = f"s3://shiryo-missing-{tmp_path.name.lower()[-12:]}/aoba"
+    listing = _list_file(
+        tmp_path / "municipalities.yaml",
+        [(configs["midorino"], midorino), (configs["aoba"], missing)],
+    )
+    state = collect_municipalities(str(listing), YEAR, settle_seconds=0, return_state=True)
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, CollectionError)
+    collected, failed = error.outcomes
+    assert collected.summary is not None and not collected.error
+    assert (midorino / f"curated/{YEAR}").is_dir()
+    assert failed.summary is None and failed.error and "自治体の一覧の 2 番目" in failed.error
+    assert missing in failed.error and "NoSuchBucket" in failed.error
+    assert "S3 の状態と権限を確かめ" in failed.error  # what to do, in Japanese
 
 
 def test_run_all_prints_each_municipality_and_the_failed_one(
