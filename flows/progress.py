@@ -97,9 +97,8 @@ class RunProgress:
             yield part
             self._done = index + number / max(count, 1)
             if count > 1 and self.shown:
-                detail = f"{stage} {number}/{count}"
-                if self._round_named():
-                    detail += f"（{self._round_named()}）"
+                named = self._round_named()
+                detail = f"{stage} {number}/{count}" + (f"（{named}）" if named else "")
                 say(f"進捗 [{self._bar()}] {detail}", err=True)
                 self._show(f"{index + 1}/{len(self.stages)} {detail}")
 

@@ -141,6 +141,5 @@ def _watch(
             on_started()
         if wanted.is_set() and runner.started and not stopping:
             stopping = True
-            runner.stopping = True
             runner.execute_in_background(runner.astop)
     thread.join()

@@ -185,8 +185,7 @@ def publish_data_docs(
     if not _context.cache_info().currsize:
         return None
     context, _, site = _context()
-    store = context.validation_results_store
-    validations = store.list_keys()
+    validations = context.validation_results_store.list_keys()
     if not validations:
         return None
     built = _build_site(context, site, validations)

@@ -8,8 +8,8 @@ without a submission is checked here, so that later steps may trust the plan.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import Field, model_validator
 
@@ -28,10 +28,26 @@ from tasks.plan.parts import (
 )
 
 _Identified = TypeVar("_Identified", "Department", "Initiative")
-_INDEXES: dict[int, tuple[Sequence[Any], dict[str, Any]]] = {}
+_Made = TypeVar("_Made")
+_INDEXES: dict[int, tuple[Any, Any]] = {}
+_ORDERED: dict[int, tuple[Any, Any]] = {}
 _MAX_INDEXES = 32
-_INDEX_LOCK = threading.Lock()
-_ORDERED: dict[int, tuple[Plan, list[Initiative]]] = {}
+_INDEX_LOCK = threading.RLock()  # one list made may ask for another (an index)
+
+
+def _made_once(
+    table: dict[int, tuple[Any, Any]], owner: object, make: Callable[[], _Made]
+) -> _Made:
+    """Return what ``make`` makes of ``owner`` (frozen), made once per owner and kept in
+    ``table`` by the owner itself; only the most recent few are kept."""
+    with _INDEX_LOCK:  # steps may run in threads
+        hit = table.get(id(owner))
+        if hit is None or hit[0] is not owner:
+            if len(table) >= _MAX_INDEXES:
+                table.pop(next(iter(table)))
+            hit = (owner, make())
+            table[id(owner)] = hit
+        return cast(_Made, hit[1])
 
 
 def _by_id(items: Sequence[_Identified]) -> dict[str, _Identified]:
@@ -39,16 +55,9 @@ def _by_id(items: Sequence[_Identified]) -> dict[str, _Identified]:
 
     Lookups run for every row of a dataset; a scan each time made consolidation quadratic.
     The index is keyed by the list itself (a plan copied with other initiatives has another
-    list), and only the most recent few are kept.
+    list).
     """
-    with _INDEX_LOCK:  # steps may run in threads
-        hit = _INDEXES.get(id(items))
-        if hit is None or hit[0] is not items:
-            if len(_INDEXES) >= _MAX_INDEXES:
-                _INDEXES.pop(next(iter(_INDEXES)))
-            hit = (items, {item.id: item for item in items})
-            _INDEXES[id(items)] = hit
-        return hit[1]
+    return _made_once(_INDEXES, items, lambda: {item.id: item for item in items})
 
 
 class Plan(PlanModel):
@@ -139,19 +148,14 @@ class Plan(PlanModel):
 
         Made once per plan (it is frozen): each department's rows ask for it again.
         """
-        with _INDEX_LOCK:
-            hit = _ORDERED.get(id(self))
-        if hit is None or hit[0] is not self:
-            seen: dict[str, Initiative] = {}
-            for goal, _ in self.iter_goals():
-                for initiative_id in goal.initiatives:
-                    seen.setdefault(initiative_id, self.initiative(initiative_id))
-            hit = (self, list(seen.values()))
-            with _INDEX_LOCK:
-                if len(_ORDERED) >= _MAX_INDEXES:
-                    _ORDERED.pop(next(iter(_ORDERED)))
-                _ORDERED[id(self)] = hit
-        return list(hit[1])
+        return list(_made_once(_ORDERED, self, self._first_listed))
+
+    def _first_listed(self) -> list[Initiative]:
+        seen: dict[str, Initiative] = {}
+        for goal, _ in self.iter_goals():
+            for initiative_id in goal.initiatives:
+                seen.setdefault(initiative_id, self.initiative(initiative_id))
+        return list(seen.values())
 
     def placements(self) -> list[Placement]:
         """Return every (goal path, initiative) listing; later listings are 再掲 (reposts)."""

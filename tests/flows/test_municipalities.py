@@ -111,6 +111,19 @@ def _list_file(path: Path, entries: list[tuple[Path | str, Path | str]]) -> Path
     return path
 
 
+def _assert_same_outputs(workspace: Path, other: Path) -> None:
+    """The two workspaces hold the same dataset and 資料, byte for byte."""
+    for prefix in (f"curated/{YEAR}", f"reports/{YEAR}"):
+        mine, theirs = _objects(workspace, prefix), _objects(other, prefix)
+        assert mine.keys() == theirs.keys() and mine, prefix
+        changed = [k for k in mine if mine[k] != theirs[k]]
+        assert not changed, changed
+
+
+def _progress_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("進捗 [")]
+
+
 def _objects(workspace: Path, prefix: str) -> dict[str, bytes]:
     return {
         str(p.relative_to(workspace)): p.read_bytes()
@@ -218,11 +231,7 @@ def test_the_same_files_give_the_same_bytes_as_each_alone(
         alone = _workspace(tmp_path / name, answers[name])
         collect_submissions(YEAR, str(config), str(alone), settle_seconds=0)
         publish_shiryo(YEAR, str(config), str(alone))
-        for prefix in (f"curated/{YEAR}", f"reports/{YEAR}"):
-            mine, theirs = _objects(alone, prefix), _objects(workspaces[name], prefix)
-            assert mine.keys() == theirs.keys() and mine, prefix
-            changed = [k for k in mine if mine[k] != theirs[k]]
-            assert not changed, changed
+        _assert_same_outputs(alone, workspaces[name])
 
 
 def test_a_list_taken_in_rounds_gives_the_same_bytes_and_names_each_round(
@@ -244,22 +253,14 @@ def test_a_list_taken_in_rounds_gives_the_same_bytes_and_names_each_round(
     )
     assert [o.number for o in outcomes] == [1, 2] and not any(o.error for o in outcomes)
     for name in configs:
-        for prefix in (f"curated/{YEAR}", f"reports/{YEAR}"):
-            mine, theirs = _objects(rounds[name], prefix), _objects(workspaces[name], prefix)
-            assert mine.keys() == theirs.keys() and mine, prefix
-            assert [k for k in mine if mine[k] != theirs[k]] == [], prefix
-    lines = [
-        line.removeprefix("進捗 ")
-        for line in capsys.readouterr().err.splitlines()
-        if line.startswith("進捗 [")
-    ]
-    assert lines == [
-        "[□□□□□□□□□□] 1/3 各自治体の受付と読み取り（1 自治体、1/2 回目）",
-        "[■□□□□□□□□□] 2/3 まとめての内容の確認（1 自治体、1/2 回目）",
-        "[■■■□□□□□□□] 3/3 各自治体の年度データの更新（1 自治体、1/2 回目）",
-        "[■■■■■□□□□□] 1/3 各自治体の受付と読み取り（1 自治体、2/2 回目）",
-        "[■■■■■■□□□□] 2/3 まとめての内容の確認（1 自治体、2/2 回目）",
-        "[■■■■■■■■□□] 3/3 各自治体の年度データの更新（1 自治体、2/2 回目）",
+        _assert_same_outputs(rounds[name], workspaces[name])
+    assert _progress_lines(capsys.readouterr().err) == [
+        "進捗 [□□□□□□□□□□] 1/3 各自治体の受付と読み取り（1 自治体、1/2 回目）",
+        "進捗 [■□□□□□□□□□] 2/3 まとめての内容の確認（1 自治体、1/2 回目）",
+        "進捗 [■■■□□□□□□□] 3/3 各自治体の年度データの更新（1 自治体、1/2 回目）",
+        "進捗 [■■■■■□□□□□] 1/3 各自治体の受付と読み取り（1 自治体、2/2 回目）",
+        "進捗 [■■■■■■□□□□] 2/3 まとめての内容の確認（1 自治体、2/2 回目）",
+        "進捗 [■■■■■■■■□□] 3/3 各自治体の年度データの更新（1 自治体、2/2 回目）",
     ]
 
 
@@ -294,11 +295,7 @@ def test_a_broken_plan_or_file_stops_only_its_municipality(
     capsys.readouterr()
     state = collect_municipalities(str(listing), YEAR, settle_seconds=0, return_state=True)
     assert state.is_failed()
-    progress = [
-        line.split("] ", 1)[1]
-        for line in capsys.readouterr().err.splitlines()
-        if line.startswith("進捗 [")
-    ]
+    progress = [line.split("] ", 1)[1] for line in _progress_lines(capsys.readouterr().err)]
     assert progress == [
         "1/3 各自治体の受付と読み取り（3 自治体）",
         *[f"各自治体の受付と読み取り {n}/3" for n in (1, 2, 3)],
