@@ -9,6 +9,7 @@ ledger, dataset, 資料, Data Docs and UI artifacts hold is read back.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -22,13 +23,16 @@ import yaml
 from openpyxl import load_workbook
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.context import FlowRunContext
 from typer.testing import CliRunner
 
+from flows import municipalities as municipalities_flow
 from flows.annual_cycle import collect_submissions, publish_shiryo
 from flows.artifacts import artifact_key
 from flows.cli import app
 from flows.municipalities import collect_municipalities
 from tasks.call.workbook import HEADER_ROW, build_submission_workbook, field_label
+from tasks.check.submissions import ReadBatch
 from tasks.cycle.municipalities import MunicipalityOutcome
 from tasks.errors import CollectionError
 from tasks.plan.load import load_plan
@@ -118,6 +122,24 @@ def _assert_same_outputs(workspace: Path, other: Path) -> None:
         assert mine.keys() == theirs.keys() and mine, prefix
         changed = [k for k in mine if mine[k] != theirs[k]]
         assert not changed, changed
+
+
+def _watch_rounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """After each round: the result records in the flow run's memory, and the reads alive."""
+    held: list[tuple[int, int]] = []
+    collect_round = municipalities_flow.collect_round
+
+    def watched(*args: Any, **kwargs: Any) -> list[MunicipalityOutcome]:
+        outcomes = collect_round(*args, **kwargs)
+        gc.collect()
+        context = FlowRunContext.get()
+        assert context is not None and context.result_store is not None
+        reads = sum(1 for o in gc.get_objects() if isinstance(o, ReadBatch))
+        held.append((len(context.result_store.cache), reads))
+        return outcomes
+
+    monkeypatch.setattr(municipalities_flow, "collect_round", watched)
+    return held
 
 
 def _progress_lines(err: str) -> list[str]:
@@ -241,17 +263,21 @@ def test_a_list_taken_in_rounds_gives_the_same_bytes_and_names_each_round(
     configs: dict[str, Path],
     answers: dict[str, dict[str, bytes]],
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """In rounds of one municipality (a long list's memory held to a round), each is
-    collected and rendered as in one round, and the bar moves on through the rounds."""
+    """In rounds of one municipality, each is collected and rendered as in one round, the
+    bar moves on through the rounds, and a round's results and files are let go at its end
+    (a long list's memory is held to a round)."""
     workspaces, _ = together
     rounds = {name: _workspace(tmp_path / name, answers[name]) for name in configs}
     listing = _list_file(tmp_path / "list.yaml", [(configs[n], rounds[n]) for n in configs])
     capsys.readouterr()
+    held = _watch_rounds(monkeypatch)
     outcomes = collect_municipalities(
         str(listing), YEAR, settle_seconds=0, render=True, per_round=1
     )
     assert [o.number for o in outcomes] == [1, 2] and not any(o.error for o in outcomes)
+    assert held == [(0, 0), (0, 0)]  # (result records, reads) still in memory after each round
     for name in configs:
         _assert_same_outputs(rounds[name], workspaces[name])
     assert _progress_lines(capsys.readouterr().err) == [
