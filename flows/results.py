@@ -56,9 +56,9 @@ def workspace_results(workspace: str) -> WorkspaceResults:
     """Return the result store of a workspace, saved as a block on the Prefect server.
 
     Prefect only takes result storage that the server knows (a saved block): the block is
-    named after the workspace (``shiryo-results-<hash>``) and saved once per process and
-    server (saving costs a few calls to the server: 0.3 s, for each of a list's
-    municipalities); saving again changes nothing when it is already there.
+    named after the workspace (``shiryo-results-<hash>``). A process asks the server once
+    per workspace: a block already there is used as it is (one call); only a new workspace's
+    is saved (five calls, 0.1–0.3 s, for each of a list's municipalities at its first run).
     """
     from prefect.settings import PREFECT_API_URL
 
@@ -67,10 +67,21 @@ def workspace_results(workspace: str) -> WorkspaceResults:
     with _SAVED_LOCK:
         saved = _SAVED.get(where)
         if saved is None:
-            saved = WorkspaceResults(workspace=workspace)
-            saved.save(name, overwrite=True)
+            saved = _already_saved(name, workspace)
+            if saved is None:
+                saved = WorkspaceResults(workspace=workspace)
+                saved.save(name, overwrite=True)
             _SAVED[where] = saved
     return saved
+
+
+def _already_saved(name: str, workspace: str) -> WorkspaceResults | None:
+    """Return the workspace's block as the server has it, or None when it must be saved."""
+    try:
+        found = WorkspaceResults.load(name)
+    except Exception:  # not there, or saved by another version of this class: save it anew
+        return None
+    return found if found.workspace == workspace else None
 
 
 _SAVED: dict[tuple[str, str], WorkspaceResults] = {}
