@@ -78,10 +78,10 @@ def workspace_results(workspace: str) -> WorkspaceResults:
 def _already_saved(name: str, workspace: str) -> WorkspaceResults | None:
     """Return the workspace's block as the server has it, or None when it must be saved."""
     try:
-        found = WorkspaceResults.load(name)
+        found = WorkspaceResults.load(name, _sync=True)  # type: ignore[call-arg]
     except Exception:  # not there, or saved by another version of this class: save it anew
         return None
-    return found if found.workspace == workspace else None
+    return found if isinstance(found, WorkspaceResults) and found.workspace == workspace else None
 
 
 _SAVED: dict[tuple[str, str], WorkspaceResults] = {}

@@ -56,7 +56,10 @@ def take_over_settings(filled: FilledSheet, target: WriteOnlyWorksheet, selected
         for side in (part.left, part.center, part.right):
             if side.text in filled.headers:
                 side.text = filled.headers[side.text]
-    target.merged_cells = MultiCellRange([*moved.merges(source.merged_cells), *filled.merges])
+    # CellRanges, not strings: openpyxl puts them in a set, and strings' hashes (so the
+    # order the ranges are written in) change from one process to the next.
+    merges = [*moved.merges(source.merged_cells), *filled.merges]
+    target.merged_cells = MultiCellRange([CellRange(coord) for coord in merges])
     _take_over_rules(source, target, moved)
     _take_over_images(source, target, moved)
     target.protection = copy(source.protection)
@@ -75,7 +78,9 @@ def _take_over_rules(source: Worksheet, target: WriteOnlyWorksheet, moved: _Move
     """Copy the data validations and conditional formats, over the moved ranges."""
     for validation in source.data_validations.dataValidation:
         taken = copy(validation)
-        taken.sqref = MultiCellRange([moved.range(r.coord) for r in validation.sqref.sorted()])
+        taken.sqref = MultiCellRange(
+            [CellRange(moved.range(r.coord)) for r in validation.sqref.sorted()]
+        )
         target.data_validations.append(taken)
     for formatting in source.conditional_formatting:
         ranges = " ".join(moved.range(r.coord) for r in formatting.sqref.sorted())

@@ -31,6 +31,7 @@ from flows.annual_cycle import collect_submissions, publish_shiryo
 from flows.artifacts import artifact_key
 from flows.cli import app
 from flows.municipalities import collect_municipalities
+from flows.runners import task_runner
 from tasks.call.workbook import HEADER_ROW, build_submission_workbook, field_label
 from tasks.check.submissions import ReadBatch
 from tasks.cycle.municipalities import MunicipalityOutcome
@@ -125,17 +126,22 @@ def _assert_same_outputs(workspace: Path, other: Path) -> None:
 
 
 def _watch_rounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """After each round: the result records in the flow run's memory, and the reads alive."""
+    """After each round: the result records in the flow run's memory, and the reads alive
+    that were not before the run (an earlier test's may still be about)."""
     held: list[tuple[int, int]] = []
     collect_round = municipalities_flow.collect_round
 
+    def reads_alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, ReadBatch))
+
+    before = reads_alive()
+
     def watched(*args: Any, **kwargs: Any) -> list[MunicipalityOutcome]:
         outcomes = collect_round(*args, **kwargs)
-        gc.collect()
         context = FlowRunContext.get()
         assert context is not None and context.result_store is not None
-        reads = sum(1 for o in gc.get_objects() if isinstance(o, ReadBatch))
-        held.append((len(context.result_store.cache), reads))
+        held.append((len(context.result_store.cache), reads_alive() - before))
         return outcomes
 
     monkeypatch.setattr(municipalities_flow, "collect_round", watched)
@@ -288,6 +294,41 @@ def test_a_list_taken_in_rounds_gives_the_same_bytes_and_names_each_round(
         "進捗 [■■■■■■□□□□] 2/3 まとめての内容の確認（1 自治体、2/2 回目）",
         "進捗 [■■■■■■■■□□] 3/3 各自治体の年度データの更新（1 自治体、2/2 回目）",
     ]
+
+
+def test_on_dask_the_municipalities_are_read_and_finished_side_by_side(
+    prefect_server: None,
+    tmp_path: Path,
+    together: tuple[dict[str, Path], list[MunicipalityOutcome]],
+    configs: dict[str, Path],
+    answers: dict[str, dict[str, bytes]],
+) -> None:
+    """On a local Dask cluster (a worker process per core), each municipality's intake and
+    reads, then its finishing, run as a task there: the same bytes as in the flow's own
+    process, a broken entry still its own failure, and the outcomes in the list's order."""
+    workspaces, _ = together
+    spread = {name: _workspace(tmp_path / name, answers[name]) for name in configs}
+    entries: list[tuple[Path | str, Path | str]] = [
+        (configs["midorino"], spread["midorino"]),
+        ("no-such-preset", tmp_path / "ws-none"),
+        (configs["aoba"], spread["aoba"]),
+    ]
+    listing = _list_file(tmp_path / "list.yaml", entries)
+    collect = collect_municipalities.with_options(task_runner=task_runner("dask"))
+    state = collect(str(listing), YEAR, settle_seconds=0, render=True, return_state=True)
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, CollectionError)
+    assert [(o.number, o.municipality, bool(o.error)) for o in error.outcomes] == [
+        (1, "みどり野市", False),
+        (2, None, True),
+        (3, "あおば町", False),
+    ]
+    for name in configs:
+        _assert_same_outputs(spread[name], workspaces[name])
+    names = [name for name, _ in _task_states(state.state_details.flow_run_id)]
+    for step in ("take-and-read", "finish-municipality", "render-municipality"):
+        assert names.count(step) == 2, (step, names)
+    assert [p for n in configs for p in (spread[n] / "locks").glob("*.json")] == []  # released
 
 
 def test_a_broken_plan_or_file_stops_only_its_municipality(

@@ -9,6 +9,10 @@ the table. Each follows the rows.
 from __future__ import annotations
 
 import io
+import os
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,7 @@ from tasks.intake.ledger import Ledger
 from tasks.plan.model import Plan
 from tasks.render.report import build_report_context
 from tasks.render.xlsx import render_committee_xlsx
-from tasks.settings import TEMPLATES_DIR
+from tasks.settings import REPO_ROOT, TEMPLATES_DIR
 
 
 def _coordinators_template(path: Path) -> Path:
@@ -138,3 +142,38 @@ def test_the_same_template_gives_the_same_bytes(context: dict[str, Any], tmp_pat
     """It writes the same bytes twice from a template with pictures, rules and merges."""
     template = _coordinators_template(tmp_path / "shiryo.xlsx")
     assert render_committee_xlsx(template, context) == render_committee_xlsx(template, context)
+
+
+_RENDER_IN_ANOTHER_PROCESS = """
+import pickle, sys
+from pathlib import Path
+from tasks.render.xlsx import render_committee_xlsx
+context = pickle.loads(Path(sys.argv[2]).read_bytes())
+Path(sys.argv[3]).write_bytes(render_committee_xlsx(Path(sys.argv[1]), context))
+"""
+
+
+def test_every_process_writes_the_same_bytes(context: dict[str, Any], tmp_path: Path) -> None:
+    """Processes with different string hashes (each run of shiryo is one) write the same
+    bytes: openpyxl keeps the merged ranges in a set, which must not set their order."""
+    template = _coordinators_template(tmp_path / "shiryo.xlsx")
+    pickled = tmp_path / "context.pickle"
+    pickled.write_bytes(pickle.dumps(context))
+    outputs = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"seed-{seed}.xlsx"
+        environment = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO_ROOT)}
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _RENDER_IN_ANOTHER_PROCESS,
+                str(template),
+                str(pickled),
+                str(out),
+            ],
+            check=True,
+            env=environment,
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
