@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -328,6 +329,6 @@ class Placement(PlanModel):
 
 
 def require_unique(what: str, values: list[str]) -> None:
-    repeated = sorted({v for v in values if values.count(v) > 1})
+    repeated = sorted(v for v, times in Counter(values).items() if times > 1)
     if repeated:
         raise ValueError(f"{what} repeats: {repeated}")
