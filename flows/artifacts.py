@@ -17,6 +17,7 @@ from pathlib import Path
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from flows.steps import UNCACHED
 from tasks.call.record import REASONS_JA, calls_to_resend
 from tasks.cycle.steps import CollectionSummary
 from tasks.cycle.summary import call_outdated_note
@@ -205,4 +206,6 @@ def _finding_lines(summary: CollectionSummary) -> list[str]:
     return lines or ["指摘事項はありません。"]
 
 
-publish_collection_artifacts_task = task(name="publish-artifacts")(publish_collection_artifacts)
+publish_collection_artifacts_task = task(name="publish-artifacts", **UNCACHED)(
+    publish_collection_artifacts
+)

@@ -28,6 +28,7 @@ from flows.annual_cycle import opaque
 from flows.progress import MANY_STAGES, RunProgress
 from flows.rounds import Options, collect_round
 from flows.runners import task_runner
+from flows.steps import UNCACHED
 from tasks.cycle.municipalities import (
     MunicipalityOutcome,
     collection_error,
@@ -36,7 +37,7 @@ from tasks.cycle.municipalities import (
 from tasks.cycle.steps import READ_BATCH_FILES
 from tasks.intake.ledger import STATUS_JA
 
-load_municipalities_task = task(name="load-municipalities")(load_municipalities)
+load_municipalities_task = task(name="load-municipalities", **UNCACHED)(load_municipalities)
 
 ROUND_MUNICIPALITIES = 40
 """Municipalities per round: about 2,000 files of a prefecture's, 0.7 GiB in the flow."""
@@ -112,4 +113,4 @@ def publish_outcomes(municipalities: str, outcomes: list[MunicipalityOutcome]) -
     )
 
 
-publish_outcomes_task = task(name="publish-municipalities")(publish_outcomes)
+publish_outcomes_task = task(name="publish-municipalities", **UNCACHED)(publish_outcomes)

@@ -22,7 +22,7 @@ from flows.annual_cycle import kept, opaque
 from flows.artifacts import artifact_key
 from flows.mail import send_reminder_task
 from flows.results import workspace_results
-from flows.steps import STORAGE_RETRIES, load_plan_task, run_name
+from flows.steps import STORAGE_RETRIES, UNCACHED, load_plan_task, run_name
 from tasks.cycle.reminder_mail import (
     ReminderMessage,
     check_all_sent,
@@ -98,11 +98,17 @@ def finished(result: RemindResult, reminders: ReminderList) -> RemindResult | St
     return result
 
 
-load_reminder_settings_task = task(name="load-reminder-settings")(load_reminder_settings)
-list_reminders_task = task(name="list-reminders", **STORAGE_RETRIES)(list_reminders)
-messages_to_send_task = task(name="prepare-reminder-mail")(messages_to_send)
-write_reminder_list_task = task(name="write-reminder-list", **STORAGE_RETRIES)(write_reminder_list)
-publish_reminder_artifact_task = task(name="publish-reminder-list")(publish_reminder_artifact)
+load_reminder_settings_task = task(name="load-reminder-settings", **UNCACHED)(
+    load_reminder_settings
+)
+list_reminders_task = task(name="list-reminders", **UNCACHED, **STORAGE_RETRIES)(list_reminders)
+messages_to_send_task = task(name="prepare-reminder-mail", **UNCACHED)(messages_to_send)
+write_reminder_list_task = task(name="write-reminder-list", **UNCACHED, **STORAGE_RETRIES)(
+    write_reminder_list
+)
+publish_reminder_artifact_task = task(name="publish-reminder-list", **UNCACHED)(
+    publish_reminder_artifact
+)
 
 
 @flow(name="send-reminders", flow_run_name=run_name("remind"))

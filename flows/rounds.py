@@ -18,7 +18,6 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -26,7 +25,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.annual_cycle import check_and_consolidate, kept, opaque, publish, take_and_read
 from flows.progress import ALL_CHECKED, CYCLE_STAGES, EACH_BEGUN, EACH_FINISHED, RunProgress
 from flows.results import WorkspaceResults, workspace_results
-from flows.steps import check_rules_task, check_together_task, load_plan_task
+from flows.steps import UNCACHED, check_rules_task, check_together_task, load_plan_task
 from tasks.check.submissions import ReadBatch
 from tasks.check.together import SharedCheck
 from tasks.cycle.municipalities import Municipality, MunicipalityOutcome, failed_outcome
@@ -313,12 +312,6 @@ def _reported(outcome: MunicipalityOutcome) -> MunicipalityOutcome:
     return outcome
 
 
-take_and_read_task = task(name="take-and-read", cache_policy=NO_CACHE, persist_result=False)(
-    take_and_read_municipality
-)
-finish_task = task(name="finish-municipality", cache_policy=NO_CACHE, persist_result=False)(
-    finish_municipality
-)
-render_task = task(name="render-municipality", cache_policy=NO_CACHE, persist_result=False)(
-    render_municipality
-)
+take_and_read_task = task(name="take-and-read", **UNCACHED)(take_and_read_municipality)
+finish_task = task(name="finish-municipality", **UNCACHED)(finish_municipality)
+render_task = task(name="render-municipality", **UNCACHED)(render_municipality)

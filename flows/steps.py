@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 
 from tasks.cycle import steps
@@ -31,6 +32,10 @@ from tasks.plan.load import load_plan
 
 CACHED: dict[str, Any] = {"persist_result": True, "cache_expiration": dt.timedelta(days=400)}
 """Task options of every cached step: results persisted, kept for more than a year."""
+
+UNCACHED: dict[str, Any] = {"cache_policy": NO_CACHE}
+"""Task options of a step that always runs: no cache key is made. Prefect's default policy
+hashes every input (a plan, a round's files: 50 ms per city) for a cache never used."""
 
 
 def run_name(prefix: str) -> Callable[[], str]:
@@ -82,8 +87,10 @@ check_templates_task = task(name="check-templates", cache_key_fn=templates_cache
 write_call_workbooks_task = task(
     name="write-call-workbooks", cache_key_fn=call_cache_key, **CACHED, **STORAGE_RETRIES
 )(steps.write_call_workbooks)
-take_intake_task = task(name="take-intake", **STORAGE_RETRIES)(steps.take_intake)
-pending_batches_task = task(name="list-pending", **STORAGE_RETRIES)(steps.pending_batches)
+take_intake_task = task(name="take-intake", **UNCACHED, **STORAGE_RETRIES)(steps.take_intake)
+pending_batches_task = task(name="list-pending", **UNCACHED, **STORAGE_RETRIES)(
+    steps.pending_batches
+)
 read_pending_task = task(
     name="read-submissions", cache_key_fn=read_cache_key, **CACHED, **STORAGE_RETRIES
 )(steps.read_pending)
@@ -99,10 +106,14 @@ render_shiryo_task = task(
     **CACHED,
     **STORAGE_RETRIES,
 )(steps.render_shiryo)
-outputs_missing_task = task(name="look-for-outputs", **STORAGE_RETRIES)(steps.outputs_missing)
-call_outdated_task = task(name="look-for-call", **STORAGE_RETRIES)(steps.call_outdated)
-check_together_task = task(name="check-together", persist_result=False)(check_together)
+outputs_missing_task = task(name="look-for-outputs", **UNCACHED, **STORAGE_RETRIES)(
+    steps.outputs_missing
+)
+call_outdated_task = task(name="look-for-call", **UNCACHED, **STORAGE_RETRIES)(steps.call_outdated)
+check_together_task = task(name="check-together", **UNCACHED)(check_together)
 """The suites over many municipalities' files at once (``collect-municipalities``): not cached,
 as what it finds goes to each municipality's cached ``check-submissions``."""
-seed_demo_history_task = task(name="seed-demo-history")(steps.seed_demo_history)
-drop_demo_submissions_task = task(name="drop-demo-submissions")(steps.drop_demo_submissions)
+seed_demo_history_task = task(name="seed-demo-history", **UNCACHED)(steps.seed_demo_history)
+drop_demo_submissions_task = task(name="drop-demo-submissions", **UNCACHED)(
+    steps.drop_demo_submissions
+)

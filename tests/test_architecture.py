@@ -108,3 +108,21 @@ def test_no_flows_module_shadows_a_package() -> None:
     ``flows/tasks.py`` would hide the ``tasks`` package and crash every served run."""
     shadowing = {p.stem for p in (REPO_ROOT / "flows").glob("*.py")} & {"tasks", "flows"}
     assert shadowing == set()
+
+
+def test_each_step_is_cached_by_its_own_key_or_makes_none() -> None:
+    """Every Prefect task of flows/ is cached by a key of ours, or makes no cache key at all:
+    Prefect's default policy would hash every input (a plan, a round's files) on each call
+    for a cache that is never used."""
+    import importlib
+
+    from prefect import Task
+    from prefect.cache_policies import NO_CACHE
+
+    steps: dict[str, Task[..., object]] = {}
+    for path in sorted((REPO_ROOT / "flows").glob("*.py")):
+        module = importlib.import_module(f"flows.{path.stem}")
+        steps |= {value.name: value for value in vars(module).values() if isinstance(value, Task)}
+    assert len(steps) > 20  # every step of the cycle, the list and the reminders
+    hashing = [n for n, t in steps.items() if t.cache_key_fn is None and t.cache_policy != NO_CACHE]
+    assert hashing == []
