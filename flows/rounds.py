@@ -13,6 +13,7 @@ one's lock until its dataset is rebuilt. At a round's end its files and plans ar
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
@@ -229,6 +230,12 @@ def check_all(started: list[Begun]) -> list[SharedCheck | None]:
         return [None] * len(started)
 
 
+_ONE_CHECK_AT_A_TIME = threading.Lock()
+"""A Dask worker may run several tasks at once in threads of one process; GX's validation
+store is one per process, and each check publishes the Data Docs of all it holds, so two
+municipalities' checks must never overlap in a process (one's results in the other's site)."""
+
+
 def finish_municipality(
     begun: Begun,
     shared: SharedCheck | None,
@@ -239,7 +246,7 @@ def finish_municipality(
     ``render`` its 資料; a failure is its outcome, never the others'."""
     plan, storage, results = begun.plan, begun.storage, begun.results
     try:
-        with lock or nullcontext():
+        with lock or nullcontext(), _ONE_CHECK_AT_A_TIME:
             summary = check_and_consolidate(
                 plan, storage, results, _UNSHOWN, begun.intake, begun.reads, shared
             )
