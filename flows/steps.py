@@ -35,7 +35,8 @@ CACHED: dict[str, Any] = {"persist_result": True, "cache_expiration": dt.timedel
 
 UNCACHED: dict[str, Any] = {"cache_policy": NO_CACHE}
 """Task options of a step that always runs: no cache key is made. Prefect's default policy
-hashes every input (a plan, a round's files: 50 ms per city) for a cache never used."""
+pickles every input to hash it (a plan, a round's files) for a cache never used: listing
+the pending files of 41 municipalities took 1.9 s with it, 0.2 s without."""
 
 
 def run_name(prefix: str) -> Callable[[], str]:
