@@ -296,16 +296,19 @@ def test_a_list_taken_in_rounds_gives_the_same_bytes_and_names_each_round(
     ]
 
 
-def test_on_dask_the_municipalities_are_read_and_finished_side_by_side(
+@pytest.mark.parametrize("runner", ["dask", "processes"])
+def test_on_other_processes_the_municipalities_are_read_and_finished_side_by_side(
+    runner: str,
     prefect_server: None,
     tmp_path: Path,
     together: tuple[dict[str, Path], list[MunicipalityOutcome]],
     configs: dict[str, Path],
     answers: dict[str, dict[str, bytes]],
 ) -> None:
-    """On a local Dask cluster (a worker process per core), each municipality's intake and
-    reads, then its finishing, run as a task there: the same bytes as in the flow's own
-    process, a broken entry still its own failure, and the outcomes in the list's order."""
+    """On a local Dask cluster (a worker process per core), or a process pool, each
+    municipality's intake and reads, then its finishing, run as a task there: the same
+    bytes as in the flow's own process, a broken entry still its own failure, and the
+    outcomes in the list's order."""
     workspaces, _ = together
     spread = {name: _workspace(tmp_path / name, answers[name]) for name in configs}
     entries: list[tuple[Path | str, Path | str]] = [
@@ -314,7 +317,7 @@ def test_on_dask_the_municipalities_are_read_and_finished_side_by_side(
         (configs["aoba"], spread["aoba"]),
     ]
     listing = _list_file(tmp_path / "list.yaml", entries)
-    collect = collect_municipalities.with_options(task_runner=task_runner("dask"))
+    collect = collect_municipalities.with_options(task_runner=task_runner(runner))
     state = collect(str(listing), YEAR, settle_seconds=0, render=True, return_state=True)
     error = state.result(raise_on_failure=False)
     assert isinstance(error, CollectionError)
