@@ -13,7 +13,7 @@ in the log and in the list's table, and the others are still collected; the run 
 Failed, naming each failed one. A Retry runs the list again: each municipality's finished
 steps are skipped (their results are kept in its workspace), so only what failed is redone.
 A long list is taken in rounds of ``per_round`` municipalities, each through the three
-passes: the files read are held only until the round's end (see ``forget_round_results``).
+passes: the files read are held only until the round's end.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ one municipality is its outcome, never the others'. With the default thread pool
 municipalities are begun and finished one after the other in the flow's process; on a task
 runner of other processes (Dask, a process pool: ``flows.runners``) their intake and reads,
 then their finishing and rendering, run side by side there as tasks, the flow holding each
-one's lock until its dataset is rebuilt. At a round's end its files and plans are let go.
+one's lock until its dataset is rebuilt. A round's files are held only until it ends.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ from tasks.workspace.storage import Storage, open_storage
 def collect_round(
     listed: list[Municipality], options: Options, progress: RunProgress
 ) -> list[MunicipalityOutcome]:
-    """Begin each municipality, check all their files together, finish each; then let go
-    of the round's files and plans.
+    """Begin each municipality, check all their files together, finish each.
 
     On a task runner of other processes (Dask, a process pool: ``flows.runners``), the
     municipalities' intake and reads, then their finishing, run side by side there; with the
@@ -61,20 +60,17 @@ def collect_round(
             ]
         started = [b for b in begun if isinstance(b, Begun)]
         progress.begin(ALL_CHECKED, f"{len(started)} 自治体")
-        shares = dict(
-            zip([b.municipality.number for b in started], check_all(started), strict=True)
-        )
+        shares = dict(zip([b.number for b in started], check_all(started), strict=True))
         progress.begin(EACH_FINISHED, f"{count} 自治体")
         if elsewhere:
             finished = finish_elsewhere(begun, shares, options, held, progress)
         else:
             finished = [
-                finish_municipality(b, shares[b.municipality.number], options, held[b.number])
+                finish_municipality(b, shares[b.number], options, held[b.number])
                 if isinstance(b, Begun)
                 else b
                 for b in progress.parts(EACH_FINISHED, begun, count)
             ]
-    forget_round_results()
     return finished
 
 
@@ -82,19 +78,6 @@ def runs_elsewhere() -> bool:
     """Return whether the flow's task runner runs tasks in other processes."""
     context = FlowRunContext.get()
     return context is not None and not isinstance(context.task_runner, ThreadPoolTaskRunner)
-
-
-def forget_round_results() -> None:
-    """Drop the finished round's task results from the flow run's memory.
-
-    Prefect keeps every task result it persists in an in-memory cache of the flow run's
-    result store (up to 1,000 records, shared by its tasks), so a round's reads and plans
-    outlived the round: the flow grew by 3.5 MiB per municipality, to 1.19 GiB at 202. The
-    results stay in each workspace's result store, where a re-run finds them.
-    """
-    context = FlowRunContext.get()
-    if context is not None and context.result_store is not None:
-        context.result_store.cache.clear()
 
 
 @dataclass(frozen=True)
@@ -116,26 +99,24 @@ class Opened:
     storage: Storage
     results: WorkspaceResults
 
+    @property
+    def number(self) -> int:
+        """The municipality's place in the list."""
+        return self.municipality.number
+
 
 @dataclass(frozen=True)
 class Begun:
-    """A municipality whose new files are taken and read (its lock held by the flow)."""
+    """An opened municipality whose new files are taken and read (its lock held by the flow)."""
 
-    municipality: Municipality
-    plan: Plan
-    storage: Storage
-    results: WorkspaceResults
+    opened: Opened
     intake: IntakeResult
     reads: list[ReadBatch]
 
     @property
     def number(self) -> int:
         """The municipality's place in the list."""
-        return self.municipality.number
-
-    def opened(self) -> Opened:
-        """Return the municipality as opened, without its files."""
-        return Opened(self.municipality, self.plan, self.storage, self.results)
+        return self.opened.number
 
 
 def open_municipality(
@@ -169,8 +150,7 @@ def take_and_read_municipality(opened: Opened, options: Options) -> Begun:
         options.settle_seconds,
         options.batch_files,
     )
-    plan, storage, results = opened.plan, opened.storage, opened.results
-    return Begun(opened.municipality, plan, storage, results, intake, reads)
+    return Begun(opened, intake, reads)
 
 
 def begin_municipality(
@@ -194,15 +174,12 @@ def begin_elsewhere(
     task runner's processes."""
     opened = [open_municipality(m, options, held, locks) for m in listed]
     futures = {
-        o.municipality.number: take_and_read_task.submit(o, options)
-        for o in opened
-        if isinstance(o, Opened)
+        o.number: take_and_read_task.submit(o, options) for o in opened if isinstance(o, Opened)
     }
     for _ in progress.parts(EACH_BEGUN, as_completed(list(futures.values())), len(futures)):
         pass
     return [
-        _begun(o, futures[o.municipality.number].result, held) if isinstance(o, Opened) else o
-        for o in opened
+        _begun(o, futures[o.number].result, held) if isinstance(o, Opened) else o for o in opened
     ]
 
 
@@ -212,7 +189,7 @@ def _begun(
     try:
         return take()
     except Exception as err:  # one municipality's fault, whatever it is, stops only it
-        held.pop(opened.municipality.number).close()
+        held.pop(opened.number).close()
         return _reported(failed_outcome(opened.municipality, err))
 
 
@@ -222,7 +199,7 @@ def check_all(started: list[Begun]) -> list[SharedCheck | None]:
     Should that fail, each municipality runs its own checks in ``check-submissions``, where
     the error is its own to report.
     """
-    pending = [(b.plan, b.storage, b.reads) for b in started]
+    pending = [(b.opened.plan, b.opened.storage, b.reads) for b in started]
     try:
         return check_together_task(opaque(pending))
     except Exception as err:
@@ -244,17 +221,18 @@ def finish_municipality(
 ) -> MunicipalityOutcome:
     """Check a municipality's files, rebuild its dataset (``lock`` then released), and with
     ``render`` its 資料; a failure is its outcome, never the others'."""
-    plan, storage, results = begun.plan, begun.storage, begun.results
+    opened = begun.opened
+    plan, storage, results = opened.plan, opened.storage, opened.results
     try:
         with lock or nullcontext(), _ONE_CHECK_AT_A_TIME:
             summary = check_and_consolidate(
                 plan, storage, results, _UNSHOWN, begun.intake, begun.reads, shared
             )
     except Exception as err:  # one municipality's fault, whatever it is, stops only it
-        return _reported(failed_outcome(begun.municipality, err))
-    number, workspace = begun.municipality.number, begun.municipality.workspace
-    outcome = MunicipalityOutcome(number, workspace, plan.municipality, summary)
-    return render_municipality(begun.opened(), outcome) if options.render else outcome
+        return _reported(failed_outcome(opened.municipality, err))
+    workspace = opened.municipality.workspace
+    outcome = MunicipalityOutcome(opened.number, workspace, plan.municipality, summary)
+    return render_municipality(opened, outcome) if options.render else outcome
 
 
 def render_municipality(opened: Opened, outcome: MunicipalityOutcome) -> MunicipalityOutcome:
@@ -289,8 +267,7 @@ def finish_elsewhere(
         number = numbers[id(future)]
         outcomes[number] = _outcome(started[number], future, held.pop(number))
         if options.render and not outcomes[number].error:
-            opened = started[number].opened()
-            rendering[number] = render_task.submit(opened, outcomes[number])
+            rendering[number] = render_task.submit(started[number].opened, outcomes[number])
     for number, future in rendering.items():
         outcomes[number] = _outcome(started[number], future, nullcontext())
     return [outcomes[b.number] if isinstance(b, Begun) else b for b in begun]
@@ -306,7 +283,7 @@ def _outcome(
         try:
             return future.result()
         except Exception as err:  # its process lost: it alone failed
-            return _reported(failed_outcome(begun.municipality, err))
+            return _reported(failed_outcome(begun.opened.municipality, err))
 
 
 _UNSHOWN = RunProgress(CYCLE_STAGES, shown=False)
